@@ -1,0 +1,31 @@
+"""autotensor: reverse-mode automatic differentiation on numpy.
+
+    import autotensor as at
+    W = at.Tensor([[0.5], [-0.3]], requires_grad=True)
+    loss = (at.Tensor([[1.0, 2.0]]) @ W).tanh().sum()
+    loss.backward()          # W.grad now holds d loss / d W
+
+See README.md for a tour; ``autotensor.registry.REGISTRY`` lists every op with its rules.
+"""
+from autotensor.backward import grad, topological_order
+from autotensor.errors import AnomalyError, AutotensorError, DTypeError, GraphError, ShapeError
+from autotensor.gradcheck import GradcheckResult, gradcheck, gradgradcheck
+from autotensor.ops import (
+    abs, add, broadcast_to, clip, concatenate, div, exp, getitem, leaky_relu, log, log_softmax,
+    logsumexp, matmul, max, maximum, mean, min, minimum, mul, neg, pow, relu, reshape, sigmoid,
+    softmax, softplus, sqrt, stack, sub, sum, swapaxes, tanh, transpose, where,
+)
+from autotensor.state import detect_anomaly, enable_grad, is_grad_enabled, name_scope, no_grad
+from autotensor.tensor import Tensor, as_tensor
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AnomalyError", "AutotensorError", "DTypeError", "GradcheckResult", "GraphError", "ShapeError",
+    "Tensor", "abs", "add", "as_tensor", "broadcast_to", "clip", "concatenate", "detect_anomaly",
+    "div", "enable_grad", "exp", "getitem", "grad", "gradcheck", "gradgradcheck", "is_grad_enabled",
+    "leaky_relu", "log", "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min",
+    "minimum", "mul", "name_scope", "neg", "no_grad", "pow", "relu", "reshape", "sigmoid", "softmax",
+    "softplus", "sqrt", "stack", "sub", "sum", "swapaxes", "tanh", "topological_order", "transpose",
+    "where",
+]

@@ -1,0 +1,237 @@
+"""The backward pass: walk the graph from the outputs to the leaves, applying derivative rules.
+
+The chain rule in reverse: once every consumer of a node has sent its contribution, the node's
+gradient is complete and its op's rules pull it back to the op's inputs.  Visiting nodes in
+reverse topological order guarantees that; the order is computed with an explicit stack, so
+graph depth is limited by memory, not by Python's recursion limit.  Gradients of a node used
+several times are summed.  The graph is freed as it is consumed unless asked to retain it.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from autotensor.errors import AnomalyError, GraphError, ShapeError
+from autotensor.state import flags
+from autotensor.tensor import Tensor, TensorLike, _value, leaf
+
+
+def topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
+    """Every tensor that requires grad and is reachable from ``roots``, each listed before the
+    inputs of its op (so consumers come before producers).  Iterative depth-first search with
+    a visited set: shared sub-graphs are visited once, any depth works."""
+    visited: set[int] = set()
+    finished: list[Tensor] = []
+    for root in roots:
+        if id(root) in visited or not root._requires_grad:
+            continue
+        visited.add(id(root))
+        stack = [(root, iter(_inputs_of(root)))]
+        while stack:
+            node, pending = stack[-1]
+            for parent in pending:
+                if parent._requires_grad and id(parent) not in visited:
+                    visited.add(id(parent))
+                    stack.append((parent, iter(_inputs_of(parent))))
+                    break
+            else:  # all inputs finished: the node is done
+                stack.pop()
+                finished.append(node)
+    finished.reverse()
+    return finished
+
+
+def _inputs_of(node: Tensor) -> tuple[Tensor, ...]:
+    if node._parents is None:
+        raise GraphError(
+            f"backward: the graph through {node._op.name} (output of shape {node.shape}) was already "
+            f"freed by an earlier backward pass; call the first backward with retain_graph=True to "
+            f"go through it again"
+        )
+    return node._parents
+
+
+def backward(
+    roots: Sequence[Tensor], grads: Sequence[TensorLike] | None, retain_graph: bool = False, create_graph: bool = False
+) -> None:
+    """Accumulate d(roots)/d(leaf) . grads into ``.grad`` of leaves and of retain_grad() tensors."""
+    _run(roots, grads, retain_graph or create_graph, create_graph, targets=None)
+
+
+def grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: TensorLike | Sequence[TensorLike] | None = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple[Tensor | None, ...]:
+    """The gradients of ``outputs`` with respect to ``inputs``, returned as a tuple of Tensors.
+
+    Unlike ``backward`` nothing is written to ``.grad``.  With ``create_graph=True`` the
+    returned gradients are themselves recorded, so ``grad`` can be applied to them again
+    (second derivatives, Hessian-vector products).  An input the outputs do not depend on is
+    an error unless ``allow_unused=True``, which returns ``None`` for it.
+    """
+    outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    if grad_outputs is not None and (isinstance(grad_outputs, (Tensor, np.ndarray)) or np.isscalar(grad_outputs)):
+        grad_outputs = (grad_outputs,)
+    for number, tensor in enumerate(inputs):
+        if not isinstance(tensor, Tensor) or not tensor._requires_grad:
+            raise GraphError(f"grad: input {number} does not require grad, so it cannot be differentiated against")
+    retain = create_graph if retain_graph is None else retain_graph
+    found = _run(outputs, grad_outputs, retain, create_graph, targets=inputs)
+    result = []
+    for number, tensor in enumerate(inputs):
+        gradient = found.get(id(tensor))
+        if gradient is None and not allow_unused:
+            raise GraphError(
+                f"grad: input {number} (shape {tensor.shape}) is not part of the graph of the outputs; "
+                f"pass allow_unused=True to get None for it"
+            )
+        if gradient is not None and not isinstance(gradient, Tensor):
+            gradient = leaf(np.array(gradient, dtype=tensor.dtype))
+        result.append(gradient)
+    return tuple(result)
+
+
+def _seed(root: Tensor, given: TensorLike | None, create_graph: bool) -> Any:
+    """The gradient that starts the pass at ``root`` (ndarray, or Tensor when recording)."""
+    if not isinstance(root, Tensor) or not root._requires_grad:
+        raise GraphError(
+            "backward: the tensor does not require grad: none of the tensors it was computed from has "
+            "requires_grad=True, or it was computed under no_grad()"
+        )
+    if given is None:
+        if root.size != 1:
+            raise GraphError(
+                f"backward: the output has shape {root.shape}; pass grad= of that shape (an implicit "
+                f"gradient of 1 is only defined for one-element outputs)"
+            )
+        seed = np.ones(root.shape, dtype=root.dtype)
+    else:
+        if create_graph and isinstance(given, Tensor):
+            seed = given
+        else:
+            seed = np.asarray(_value(given), dtype=root.dtype)
+        if seed.shape != root.shape:
+            raise ShapeError(f"backward: grad has shape {seed.shape} but the output has shape {root.shape}")
+    return leaf(seed) if create_graph and not isinstance(seed, Tensor) else seed
+
+
+def _run(
+    roots: Sequence[Tensor],
+    root_grads: Sequence[TensorLike] | None,
+    retain_graph: bool,
+    create_graph: bool,
+    targets: Sequence[Tensor] | None,
+) -> dict[int, Any]:
+    if root_grads is not None and len(root_grads) != len(roots):
+        raise ShapeError(f"backward: {len(roots)} output(s) but {len(root_grads)} gradient(s)")
+    seeds = [_seed(root, None if root_grads is None else root_grads[i], create_graph) for i, root in enumerate(roots)]
+    order = topological_order(roots)  # raises before anything is written if the graph was freed
+    grads: dict[int, Any] = {}
+    for root, seed in zip(roots, seeds):
+        _accumulate(grads, id(root), seed)
+    target_ids = None if targets is None else {id(t) for t in targets}
+    found: dict[int, Any] = {}
+    previous_mode = flags.grad_enabled
+    flags.grad_enabled = create_graph  # record the rules' own ops only when asked to
+    try:
+        for position in range(len(order)):
+            node = order[position]
+            order[position] = None  # type: ignore[call-overload]  # let consumed nodes go early
+            g = grads.pop(id(node), None)
+            if g is None:
+                continue  # reachable, but only through inputs that carried no gradient
+            if target_ids is not None:
+                if id(node) in target_ids:
+                    found[id(node)] = g
+            elif node._op is None or node._retains_grad:
+                _store_grad(node, g)
+            if node._op is not None:
+                _pull_back(node, g, grads, create_graph)
+                if not retain_graph:
+                    node._parents = None
+                    node._params = None
+                    node._saved_versions = None
+    finally:
+        flags.grad_enabled = previous_mode
+    return found
+
+
+def _pull_back(node: Tensor, g: Any, grads: dict[int, Any], create_graph: bool) -> None:
+    """Apply the node's derivative rules, adding each input's share into ``grads``."""
+    op = node._op
+    parents = node._parents
+    if node._saved_versions is not None or op.saves_output:
+        _check_saved(node)
+    if create_graph:
+        values: tuple[Any, ...] = parents
+        out: Any = node
+    else:
+        values = tuple([p.data for p in parents])
+        out = node.data
+    params = node._params
+    for argnum, parent in enumerate(parents):
+        if not parent._requires_grad:
+            continue
+        rule = op.rule(argnum)
+        contribution = rule(g, out, *values, **params) if params else rule(g, out, *values)
+        if contribution.shape != parent.shape:
+            raise ShapeError(
+                f"{op.name}: the derivative rule for input {argnum} returned shape {contribution.shape}, "
+                f"the input has shape {parent.shape}"
+            )
+        if flags.anomaly:
+            _check_finite_gradient(node, argnum, contribution)
+        _accumulate(grads, id(parent), contribution)
+
+
+def _accumulate(grads: dict[int, Any], key: int, contribution: Any) -> None:
+    # Out-of-place sum: the first contribution may be a view of another gradient, never mutate it.
+    existing = grads.get(key)
+    grads[key] = contribution if existing is None else existing + contribution
+
+
+def _store_grad(node: Tensor, g: Any) -> None:
+    """Add ``g`` into ``node.grad`` (a fresh array: gradients never alias each other or data)."""
+    if isinstance(g, Tensor):  # recorded backward: keep the graph of the gradient
+        node.grad = g if node.grad is None else node.grad + g
+        return
+    if node.grad is None:
+        node.grad = leaf(np.array(g, dtype=node.data.dtype))
+    else:
+        node.grad = leaf((node.grad.data + g).astype(node.data.dtype, copy=False))
+
+
+def _check_saved(node: Tensor) -> None:
+    """Refuse to differentiate with values that were edited in place after the forward pass."""
+    op = node._op
+    if op.saves_output and node._version != 0:
+        raise GraphError(
+            f"backward: {op.name} needs its output of shape {node.shape}, which was modified in place "
+            f"after the forward pass (version {node._version}, expected 0)"
+        )
+    if node._saved_versions is None:
+        return
+    for number, (parent, saved) in enumerate(zip(node._parents, node._saved_versions)):
+        if parent._version != saved:
+            raise GraphError(
+                f"backward: {op.name} needs its input {number} of shape {parent.shape}, which was modified "
+                f"in place after the forward pass (version {parent._version}, saved at version {saved})"
+            )
+
+
+def _check_finite_gradient(node: Tensor, argnum: int, contribution: Any) -> None:
+    values = _value(contribution)
+    if values.dtype.kind == "f" and not np.isfinite(values).all():
+        where = f"\nThe forward {node._op.name} was called here:\n{node._trace}" if node._trace else ""
+        raise AnomalyError(
+            f"detect_anomaly: the derivative rule of {node._op.name} produced NaN/Inf in the gradient "
+            f"for its input {argnum} (shape {values.shape}) during backward of the forward op "
+            f"{node._op.name} with output shape {node.shape}{where}"
+        )

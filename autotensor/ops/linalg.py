@@ -1,0 +1,70 @@
+"""Matrix multiplication with numpy's rules: 1-D operands, 2-D matrices and batched stacks.
+
+For ``out = a @ b`` the gradients are ``g @ b^T`` and ``a^T @ g`` -- in the documents' words
+``dJ/dW = a^T delta`` and the delta sent to the previous layer ``delta W^T``.  1-D operands
+are first seen as a row (a) or a column (b) so that ``.T`` means something, and batch axes
+that were broadcast are summed by ``unbroadcast``.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from autotensor.broadcasting import unbroadcast
+from autotensor.errors import ShapeError
+from autotensor.registry import Sample, register, uniform
+from autotensor.tensor import Tensor, TensorLike, as_tensor, record
+
+
+def matmul(a: TensorLike, b: TensorLike) -> Tensor:
+    """a @ b following numpy.matmul (1-D, 2-D and batched N-D operands)."""
+    if not isinstance(a, Tensor):
+        b = as_tensor(b)
+        a = as_tensor(a, like=b)
+    else:
+        b = as_tensor(b, like=a)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ShapeError(f"matmul: operands must have at least one dimension, got shapes {a.shape} and {b.shape}")
+    try:
+        data = a.data @ b.data
+    except ValueError:
+        raise ShapeError(f"matmul: cannot multiply {a.shape} by {b.shape}") from None
+    return record(data, MATMUL, (a, b))
+
+
+def _as_matrices(g: Any, a: Any, b: Any) -> tuple[Any, Any, Any]:
+    """a as (..., m, n), b as (..., n, p) and g as (..., m, p), re-inserting the axes that
+    numpy removes for 1-D operands."""
+    a_matrix = a.reshape((1,) + a.shape) if a.ndim == 1 else a
+    b_matrix = b.reshape(b.shape + (1,)) if b.ndim == 1 else b
+    batch = g.shape[: g.ndim - (a.ndim > 1) - (b.ndim > 1)]
+    g_matrix = g.reshape(batch + (a_matrix.shape[-2], b_matrix.shape[-1]))
+    return g_matrix, a_matrix, b_matrix
+
+
+def _matmul_vjp_a(g: Any, out: Any, a: Any, b: Any) -> Any:
+    if a.ndim == 2 and b.ndim == 2:
+        return g @ b.T
+    g_matrix, a_matrix, b_matrix = _as_matrices(g, a, b)
+    return unbroadcast(g_matrix @ b_matrix.swapaxes(-1, -2), a_matrix.shape).reshape(a.shape)
+
+
+def _matmul_vjp_b(g: Any, out: Any, a: Any, b: Any) -> Any:
+    if a.ndim == 2 and b.ndim == 2:
+        return a.T @ g
+    g_matrix, a_matrix, b_matrix = _as_matrices(g, a, b)
+    return unbroadcast(a_matrix.swapaxes(-1, -2) @ g_matrix, b_matrix.shape).reshape(b.shape)
+
+
+MATMUL = register(
+    "matmul", matmul, vjps=(_matmul_vjp_a, _matmul_vjp_b),
+    samples=[
+        Sample("3x4 @ 4x2", (uniform(3, 4), uniform(4, 2)), matmul),
+        Sample("4 @ 4 (dot)", (uniform(4), uniform(4)), matmul),
+        Sample("4 @ 4x3 (vector-matrix)", (uniform(4), uniform(4, 3)), matmul),
+        Sample("2x4 @ 4 (matrix-vector)", (uniform(2, 4), uniform(4)), matmul),
+        Sample("2x3x4 @ 4x2 (batched, broadcast)", (uniform(2, 3, 4), uniform(4, 2)), matmul),
+        Sample("2x1x3x4 @ 3x4x2 (batch broadcast)", (uniform(2, 1, 3, 4), uniform(3, 4, 2)), matmul),
+    ],
+)

@@ -1,0 +1,1 @@
+"""nn: layers, losses, optimisers and the car-price application, built on autotensor."""
