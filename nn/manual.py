@@ -266,7 +266,8 @@ class ManualMLP:
             if W.ndim != 2:
                 raise ValueError(f"layer {l}: weight must be a 2-D matrix, got shape {W.shape}")
             if W.shape[0] < 1 + extra or W.shape[1] < 1:
-                need = "(in + 1, out) with in >= 1, out >= 1" if self._row else "(in, out) >= (1, 1)"
+                need = ("(in + 1, out) with in >= 1, out >= 1" if self._row
+                        else "(in, out) with in >= 1, out >= 1")
                 raise ValueError(f"layer {l}: weight of shape {W.shape} must have shape {need}")
             if l > 0:
                 prev = self.weights[l - 1]
@@ -335,7 +336,7 @@ class ManualMLP:
         return [first] + [W.shape[1] for W in self.weights]
 
     def parameters(self) -> list[np.ndarray]:
-        """The live parameter arrays: ``[W0, b0, W1, b1, ...]`` or, for ``"row"``, ``[W0, W1, ...]``."""
+        """The live arrays: ``[W0, b0, W1, b1, ...]``, or ``[W0, W1, ...]`` for ``"row"``."""
         if self._row:
             return list(self.weights)
         params: list[np.ndarray] = []
@@ -369,7 +370,9 @@ class ManualMLP:
 
     # ---------------------------------------------------------------- forward
 
-    def _forward(self, X: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray | None]:
+    def _forward(
+        self, X: np.ndarray
+    ) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray | None]:
         """Return (matmul inputs per layer, activations a_0..a_L, output logits if kept).
 
         In the bias-row layout the matmul input of a layer is ``[a, 1]``: the activation is
@@ -389,7 +392,7 @@ class ManualMLP:
         z_out: np.ndarray | None = None
         for l, W in enumerate(self.weights):
             inputs.append(a_in)
-            z = a_in @ W  # z^(l+1) = a^(l) . W_l  (row layout: the ones column adds the bias row)
+            z = a_in @ W  # z^(l+2) = a^(l+1) . W_{l+1} (row layout: [a, 1] picks up the bias row)
             if not self._row:
                 z += self.biases[l]
             if l == L - 1:
@@ -446,7 +449,7 @@ class ManualMLP:
         return self._ones
 
     def backward(self, X: object, y: object) -> ManualResult:
-        """Forward pass, cost and all gradients for the whole batch at once (no loop over examples)."""
+        """Forward pass, cost and every gradient for the whole batch at once (no Python loop)."""
         X = self._check_X(X)
         y = self._check_y(y, X.shape[0])
         inputs, acts, z_out = self._forward(X)
@@ -454,8 +457,10 @@ class ManualMLP:
         L = len(self.weights)
         scale = _loss_scale(self.loss_name, yhat.size)
 
-        # Output layer: delta_L = dJ/dz_L. half-SSE: -(y - a_L) * f'(z_L), document 000's
-        # delta^(4); MSE: the same times 2/(N*k); BCE + sigmoid: (a_L - y)/(N*k).
+        # Comments below use the documents' numbering: list index l holds W_{l+1}, whose input is
+        # a^(l+1) (a^(1) = X) and whose delta is delta^(l+2); the car net's output is delta^(4).
+        # Output delta: half-SSE -(y - a) * f'(z) (000's delta^(4), the slides' delta^(n_l));
+        # MSE: the same times 2/(N*k); BCE + sigmoid output: (a - y)/(N*k).
         delta = _output_delta_unscaled(self.loss_name, self.output_activation, yhat, y)
         if scale != 1.0:
             delta *= scale  # the loss's 1/(N*k) (and MSE's 2) enter once, here, via delta_L
@@ -466,8 +471,8 @@ class ManualMLP:
         ones = None if self._row else self._ones_for(X.shape[0], delta.dtype)
         for l in range(L - 1, -1, -1):
             W = self.weights[l]
-            deltas[l] = delta  # delta^(l+2) in the documents' numbering: dJ/dz of layer l
-            gW = inputs[l].T @ delta  # dJ/dW_l = a^(l)T . delta^(l+1); the matmul sums examples
+            deltas[l] = delta  # delta^(l+2) = dJ/dz^(l+2)
+            gW = inputs[l].T @ delta  # dJ/dW_{l+1} = a^(l+1)T . delta^(l+2); sums the examples
             if self.l2:
                 if self._row:
                     gW[:-1] += self.l2 * W[:-1]  # + l2 * W, bias row left unpenalised
@@ -475,16 +480,18 @@ class ManualMLP:
                     gW += self.l2 * W  # + l2 * W (document 000, ch. 8, sign corrected)
             grads_W[l] = gW
             if not self._row:
-                # dJ/db_l = sum over examples of delta: ones @ delta (BLAS gemv) measured ~25x
+                # dJ/db_{l+1} = column sums of delta^(l+2): ones @ delta (BLAS gemv) measured ~25x
                 # faster than delta.sum(axis=0) on a (7248, 3) float64 delta (4 us vs 106 us).
                 grads_b[l] = ones @ delta
             if l > 0:
-                # Hidden layer: delta^(l) = (delta^(l+1) . W_l^T) * f'(z^(l)). In the row layout
+                # Hidden delta^(l+1) = (delta^(l+2) . W_{l+1}^T) * f'(z^(l+1)). In the row layout
                 # the bias row is dropped first: the bias unit has no incoming weights, so its
                 # error is not propagated further back (document 000, "remove the bias error").
-                Wt = (W[:-1] if self._row else W).T
-                delta = delta @ Wt  # delta^(l+1) . W_l^T, one column per unit of layer l-1
-                _times_slope(delta, self.activation, acts[l])  # * f'(z^(l)), from a^(l)
+                Wt = np.ascontiguousarray((W[:-1] if self._row else W).T)  # tiny copy
+                # delta^(l+2) . W_{l+1}^T, one column per unit of a^(l+1); np.dot with a contiguous
+                # W^T measured up to 3x faster than `@` on the transposed view (N = 7248).
+                delta = np.dot(delta, Wt)
+                _times_slope(delta, self.activation, acts[l])  # * f'(z^(l+1)), from a^(l+1)
 
         grads = grads_W if self._row else [g for pair in zip(grads_W, grads_b) for g in pair]
         return ManualResult(loss=self._cost(yhat, y, z_out), grads=grads, deltas=deltas,
@@ -526,11 +533,11 @@ class ManualMLP:
             for l in range(L - 1, -1, -1):
                 deltas[l][i] = d
                 a_in = np.append(a[l], 1.0) if self._row else a[l]
-                acc_W[l] += np.outer(a_in, d)  # DeltaW_l += a^(l) delta^(l+1)^T (our layout)
+                acc_W[l] += np.outer(a_in, d)  # DeltaW += a^(l+1) delta^(l+2)^T (x @ W layout)
                 if not self._row:
-                    acc_b[l] += d  # Deltab_l += delta^(l+1)
+                    acc_b[l] += d  # Deltab += delta^(l+2)
                 if l > 0:
-                    back = self.weights[l] @ d  # W_l delta^(l+1): one entry per input unit
+                    back = self.weights[l] @ d  # W_{l+1} delta^(l+2): one entry per input unit
                     if self._row:
                         back = back[:-1]  # the bias unit's error is not propagated
                     d = _times_slope(back, self.activation, a[l])

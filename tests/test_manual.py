@@ -262,7 +262,7 @@ def test_zero_weights_with_sigmoid_output_and_bce_cost_log_2(seed: int, layout: 
 
 def random_network(rng: np.random.Generator, sizes: list[int], layout: str, *,
                    bce_safe: bool = False, **kwargs: object) -> ManualMLP:
-    """Random weights; with ``bce_safe`` the output layer sits near 0.5 (bias 0.5, small weights)."""
+    """Random weights; ``bce_safe`` puts the output near 0.5 (bias 0.5, small weights)."""
     weights, biases = [], []
     for l, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
         W = rng.normal(scale=1.0 / np.sqrt(a), size=(a, b))
