@@ -6,7 +6,6 @@ value is subtracted before ``exp``, so inputs of magnitude 1000 give no overflow
 """
 from __future__ import annotations
 
-import builtins
 from typing import Any
 
 import numpy as np
@@ -25,9 +24,9 @@ def normalize_axes(op: str, axis: Axis, ndim: int) -> tuple[int, ...] | None:
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     normalized = []
     for a in axes:
-        if not isinstance(a, (int, np.integer)) or not -ndim <= a < builtins.max(ndim, 1):
+        if not isinstance(a, (int, np.integer)) or not -ndim <= a < ndim:
             raise ShapeError(f"{op}: axis {a!r} is out of range for a tensor with {ndim} dimension(s)")
-        normalized.append(int(a) % builtins.max(ndim, 1))
+        normalized.append(int(a) % ndim)
     if len(set(normalized)) != len(normalized):
         raise ShapeError(f"{op}: repeated axis in {axis!r}")
     return tuple(sorted(normalized))

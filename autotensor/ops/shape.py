@@ -158,7 +158,13 @@ def scatter_add(g: TensorLike, index: Any, shape: tuple[int, ...], basic: bool =
     """Zeros of ``shape`` with ``g`` added at ``index``: the gradient of ``getitem``, as an op so
     that the backward pass of indexing can itself be differentiated."""
     g = as_tensor(g)
-    return record(_scatter(g.data, index, shape, basic), SCATTER_ADD, (g,), {"index": index})
+    try:
+        data = _scatter(g.data, index, shape, basic)
+    except (ValueError, IndexError) as error:
+        raise ShapeError(
+            f"scatter_add: cannot add values of shape {g.shape} into shape {tuple(shape)} at {index!r} ({error})"
+        ) from None
+    return record(data, SCATTER_ADD, (g,), {"index": index})
 
 
 SCATTER_ADD = register(

@@ -1,0 +1,164 @@
+"""Robustness of the engine: depth, memory release, NaN hunting and fuzzing from the registry."""
+import gc
+import time
+import weakref
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+import autotensor as at
+from autotensor.errors import AnomalyError, AutotensorError
+from autotensor.registry import REGISTRY
+
+
+# ---------------------------------------------------------------- depth, in linear time
+def _chain(length):
+    x = at.Tensor([0.5], requires_grad=True)
+    y = x
+    for _ in range(length):
+        y = y * 1.0
+    return x, y
+
+
+def _diamonds(length):
+    x = at.Tensor([0.5], requires_grad=True)
+    y = x
+    for _ in range(length):
+        y = (y + y) * 0.5  # every node used twice
+    return x, y
+
+
+@pytest.mark.parametrize("build", [_chain, _diamonds], ids=["chain", "diamonds"])
+def test_backward_on_200k_nodes_works_in_linear_time(build):
+    timings = {}
+    for length in (20_000, 200_000 // (2 if build is _diamonds else 1)):
+        x, y = build(length)
+        start = time.perf_counter()
+        y.sum().backward()
+        timings[length] = time.perf_counter() - start
+        assert x.grad.item() == pytest.approx(1.0)
+    small, large = sorted(timings)
+    # 5-10x the nodes may take at most ~3x the proportional time (noise), never quadratic.
+    assert timings[large] / timings[small] < 3 * large / small
+
+
+def test_functional_grad_and_topological_order_on_a_200k_chain():
+    x, y = _chain(200_000)
+    assert len(at.topological_order([y])) == 200_001
+    (g,) = at.grad(y.sum(), x)
+    assert g.item() == 1.0
+
+
+# ---------------------------------------------------------------- memory
+def test_backward_releases_intermediate_arrays_without_the_garbage_collector():
+    gc.disable()
+    try:
+        x = at.Tensor(np.ones((50, 50)), requires_grad=True)
+        hidden = (x * 2.0).tanh()
+        refs = [weakref.ref(hidden.data), weakref.ref(hidden.parents[0].data)]
+        loss = (hidden @ hidden).sum()
+        del hidden
+        assert all(r() is not None for r in refs)  # alive while the graph may still be needed
+        loss.backward()
+        assert all(r() is None for r in refs)      # released by reference counting alone
+        assert x.grad is not None
+    finally:
+        gc.enable()
+
+
+def test_retain_graph_keeps_the_arrays_until_the_graph_is_dropped():
+    gc.disable()
+    try:
+        x = at.Tensor(np.ones(4), requires_grad=True)
+        hidden = x.exp()
+        ref = weakref.ref(hidden.data)
+        loss = hidden.sum()
+        del hidden
+        loss.backward(retain_graph=True)
+        assert ref() is not None
+        del loss
+        assert ref() is None
+    finally:
+        gc.enable()
+
+
+# ---------------------------------------------------------------- NaN / Inf hunting
+def test_detect_anomaly_names_the_forward_op_that_made_a_nan():
+    x = at.Tensor([1.0, -1.0], requires_grad=True)
+    with pytest.raises(AnomalyError, match="log produced NaN/Inf in its forward output"):
+        with at.detect_anomaly(), np.errstate(invalid="ignore"):
+            (x * 2).log()
+
+
+def test_detect_anomaly_names_the_rule_and_its_forward_op_in_backward():
+    x = at.Tensor([0.0, 4.0], requires_grad=True)
+    with at.detect_anomaly(), np.errstate(divide="ignore"):
+        y = x.sqrt().sum()  # forward is finite; d sqrt / dx = inf at 0
+        with pytest.raises(AnomalyError, match=r"derivative rule of sqrt .*forward op sqrt") as info:
+            y.backward()
+    assert "was called here" in str(info.value) and "test_robustness_engine.py" in str(info.value)
+
+
+def test_anomaly_detection_is_off_by_default_and_restored():
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(at.Tensor([-1.0]).log().item())
+    with at.detect_anomaly():
+        pass
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(at.Tensor([-1.0], requires_grad=True).log().item())
+
+
+# ---------------------------------------------------------------- fuzzing from the registry
+OPS = sorted(REGISTRY)
+MAGNITUDES = [1e-3, 1.0, 30.0, 1e3, 1e8]
+
+
+@st.composite
+def random_inputs(draw, op_name):
+    """Inputs for one of the op's samples: its own shapes (valid) or random ones (maybe not)."""
+    op = REGISTRY[op_name]
+    sample = draw(st.sampled_from(op.samples))
+    use_own_shapes = draw(st.booleans())
+    scale = draw(st.sampled_from(MAGNITUDES))
+    seed = draw(st.integers(0, 2**16))
+    rng = np.random.default_rng(seed)
+    inputs = []
+    for original in sample.inputs:
+        shape = original.shape if use_own_shapes else tuple(draw(st.lists(st.integers(1, 4), max_size=3)))
+        inputs.append(rng.normal(size=shape) * scale)
+    return sample, inputs
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_random_graphs_give_results_with_correct_gradient_shapes_or_the_librarys_own_errors(data):
+    depth = data.draw(st.integers(1, 3))
+    leaves, out = [], None
+    for _ in range(depth):
+        op_name = data.draw(st.sampled_from(OPS))
+        sample, arrays = data.draw(random_inputs(op_name))
+        tensors = [at.Tensor(a, requires_grad=True) for a in arrays]
+        if out is not None and tensors and out.shape == tensors[0].shape:
+            tensors[0] = out  # chain the previous op's result in when it fits
+        leaves.extend(t for t in tensors if t.is_leaf)
+        try:
+            with np.errstate(all="ignore"):
+                out = sample.call(*tensors)
+        except AutotensorError as error:
+            event(f"refused by {type(error).__name__}")
+            return
+        assert isinstance(out, at.Tensor)
+    upstream = np.random.default_rng(0).normal(size=out.shape)
+    try:
+        with np.errstate(all="ignore"):
+            out.backward(upstream)
+    except AutotensorError as error:
+        event(f"backward refused by {type(error).__name__}")
+        return
+    event(f"differentiated a graph of {depth} op(s)")
+    for leaf in leaves:
+        if leaf.grad is not None:
+            assert leaf.grad.shape == leaf.shape
+            assert leaf.grad.dtype == leaf.dtype
