@@ -49,11 +49,12 @@ def test_reductions_over_random_axes(data, reduction, keepdims):
     shape = data.draw(st.lists(st.integers(1, 4), min_size=1, max_size=3).map(tuple))
     axes = data.draw(st.one_of(st.none(), st.lists(st.integers(-len(shape), len(shape) - 1),
                                                    unique_by=lambda a: a % len(shape), min_size=1).map(tuple)))
-    x = data.draw(arrays(np.float64, shape, elements=st.floats(-3, 3), unique=True))
+    # Distinct values 0.1 apart: max/min stay smooth within the checker's finite-difference step.
+    x = data.draw(arrays(np.int64, shape, elements=st.integers(-30, 30), unique=True)) * 0.1
     numpy_reduction = {"sum": np.sum, "mean": np.mean, "max": np.max, "min": np.min,
                        "logsumexp": lambda v, axis, keepdims: np.log(np.sum(np.exp(v), axis=axis, keepdims=keepdims))}[reduction]
     out = getattr(at, reduction)(at.Tensor(x), axes, keepdims)
-    np.testing.assert_allclose(out.data, numpy_reduction(x, axis=axes, keepdims=keepdims))
+    np.testing.assert_allclose(out.data, numpy_reduction(x, axis=axes, keepdims=keepdims), atol=1e-12)
     result = at.gradcheck(lambda t: getattr(at, reduction)(t, axes, keepdims), [x])
     assert result, str(result)
 
