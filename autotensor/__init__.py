@@ -17,6 +17,7 @@ from autotensor.ops import (
 )
 from autotensor.state import detect_anomaly, enable_grad, is_grad_enabled, name_scope, no_grad
 from autotensor.tensor import Tensor, as_tensor
+from autotensor import viz  # graph drawing; imports the graphviz package only when drawing
 
 __version__ = "0.1.0"
 
@@ -27,5 +28,5 @@ __all__ = [
     "leaky_relu", "log", "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min",
     "minimum", "mul", "name_scope", "neg", "no_grad", "pow", "relu", "reshape", "sigmoid", "softmax",
     "softplus", "sqrt", "stack", "sub", "sum", "swapaxes", "tanh", "topological_order", "transpose",
-    "where",
+    "viz", "where",
 ]
