@@ -479,7 +479,7 @@ def _build(
         used = {"hidden"} if hidden else set()
         if group_ids:
             used.add("module")
-        lines.extend(_legend_lines(used, reverse))
+        lines.extend(_legend_lines(used, rankdir in ("LR", "RL")))
     return lines
 
 
@@ -514,10 +514,12 @@ def _hidden_attrs(hidden: int) -> str:
 
 
 def _module_label(scope: str, ops: list[Tensor], members: list[Tensor], by_id: dict[int, str]) -> str:
-    op_names = list(dict.fromkeys(t.op_name for t in reversed(ops)))  # walk order is output-first
+    # The walk goes from the output backwards; list ops and parameters in forward order.
+    op_names = list(dict.fromkeys(t.op_name for t in reversed(ops)))
+    counted = f"{len(ops)} op{'' if len(ops) == 1 else 's'}"
     rows = [f"<TR><TD><B>{_escape(scope)}</B></TD></TR>"]
-    rows.append(f"<TR><TD>{len(ops)} ops: {_escape(', '.join(op_names))}</TD></TR>" if ops else "<TR><TD>no ops</TD></TR>")
-    for tensor in members:
+    rows.append(f"<TR><TD>{counted}: {_escape(', '.join(op_names))}</TD></TR>" if ops else "<TR><TD>no ops</TD></TR>")
+    for tensor in reversed(members):
         if tensor.is_leaf and tensor.requires_grad:
             name = by_id.get(id(tensor)) or tensor.name or "parameter"
             rows.append(f'<TR><TD><FONT POINT-SIZE="9">{_escape(name)} {_escape(_shape_text(tensor))}</FONT></TD></TR>')
@@ -565,7 +567,7 @@ def _cluster_lines(nodes: list[_Node]) -> list[str]:
     return lines
 
 
-def _legend_lines(optional: set[str], reverse: bool) -> list[str]:
+def _legend_lines(optional: set[str], flow_across: bool) -> list[str]:
     kinds = ["parameter", "input", "intermediate", "output", "op"] + [k for k in ("module", "hidden") if k in optional]
     lines = [
         "\tsubgraph cluster_legend {\n",
@@ -582,9 +584,13 @@ def _legend_lines(optional: set[str], reverse: bool) -> list[str]:
         else:
             attrs = f'shape=box, style="rounded,filled", fillcolor="{COLOURS[kind]}", label={text}'
         lines.append(f"\t\tlegend_{kind} [{attrs}, fontsize=9];\n")
-    # One rank, kept in this order by invisible edges: a row (TB) or a column (LR).
-    chain = " -> ".join(f"legend_{k}" for k in (reversed(kinds) if reverse else kinds))
-    lines.append(f"\t\t{{rank=same; {chain} [style=invis];}}\n")
+    # A narrow column beside the graph whatever the direction: in LR one rank (top to bottom
+    # in reverse, see _build), in TB a chain of ranks, kept in order by invisible edges.
+    if flow_across:
+        chain = " -> ".join(f"legend_{k}" for k in reversed(kinds))
+        lines.append(f"\t\t{{rank=same; {chain} [style=invis];}}\n")
+    else:
+        lines.append("\t\t" + " -> ".join(f"legend_{k}" for k in kinds) + " [style=invis];\n")
     lines.append("\t}\n")
     return lines
 

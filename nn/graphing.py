@@ -1,0 +1,213 @@
+"""``autotensor graph``: draw the computation graph of a loss to SVG, PNG, PDF or DOT.
+
+Two sources of graphs:
+
+* ``--example seed``: the background document's five cars through the 3-3-2-1 tanh network
+  in its bias-row layout (``nn/seed_example.py``), with the cost ``J = sum(0.5 (y - yhat)^2)``.
+  Each layer and the cost are drawn as a cluster; ``backward(retain_graph=True)`` has run and
+  every intermediate kept its gradient, so the drawing shows the worked values and, in red,
+  the gradients (on ``z1``..``z3`` these are the document's deltas dJ/dz).
+* ``--model model.npz``: a model saved with ``nn.save`` (e.g. by ``autotensor train``); its
+  MSE loss on a small batch of cars (from ``--data``, else the cached real listings, else the
+  synthetic sample), normalised with the statistics stored in the model's metadata.
+
+The format follows the extension of ``--out``.  Exit codes: 0 written, 1 failure (missing
+``dot``, unreadable model ...), 2 bad usage; errors are one line on stderr.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import autotensor as at
+from autotensor import viz
+from nn import seed_example
+
+HELP = "draw the computation graph of a loss (the seed example or a saved model) to SVG/PNG/PDF/DOT"
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+PROG = "autotensor graph"
+# The seed network's tensors have at most 15 numbers: show them all, as in the document.
+SEED_MAX_ELEMENTS = 15
+MODEL_MAX_ELEMENTS = 6
+
+
+class GraphCommandError(Exception):
+    """A failure reported as one line with exit code 1."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``autotensor graph``."""
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--example", choices=["seed"], help="draw a built-in example: 'seed' is the documents' five-car network")
+    source.add_argument("--model", metavar="MODEL.npz", help="draw the loss graph of a model saved with nn.save")
+    parser.add_argument("--out", required=True, metavar="FILE",
+                        help="output file; the extension picks the format: " + ", ".join(viz.RENDER_FORMATS))
+    parser.add_argument("--values", action=argparse.BooleanOptionalAction, default=True,
+                        help="show each tensor's value (default: on)")
+    parser.add_argument("--grads", action=argparse.BooleanOptionalAction, default=True,
+                        help="show gradients after a backward pass (default: on)")
+    parser.add_argument("--rankdir", choices=["LR", "TB"], default="LR",
+                        help="layout direction: LR left to right (default) or TB top to bottom")
+    parser.add_argument("--max-depth", type=int, default=None, metavar="N",
+                        help="draw only ops within N steps of the loss, the rest as one summary node")
+    parser.add_argument("--collapse", action="store_true", help="draw each module (name scope) as one node")
+    parser.add_argument("--legend", action=argparse.BooleanOptionalAction, default=True,
+                        help="include the colour legend (default: on)")
+    parser.add_argument("--max-elements", type=int, default=None, metavar="N",
+                        help=f"print tensors of at most N numbers in full, larger ones as min/max/norm "
+                             f"(default: {SEED_MAX_ELEMENTS} for the seed example, {MODEL_MAX_ELEMENTS} for models)")
+    parser.add_argument("--batch", type=int, default=4, metavar="N",
+                        help="with --model: number of cars in the batch whose loss is drawn (default: 4)")
+    parser.add_argument("--data", metavar="CSV", help="with --model: take the batch from these listings "
+                        "(default: the cached real listings, else synthetic cars)")
+    parser.add_argument("--seed", type=int, default=0, help="with --model: random seed of the batch (default: 0)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Build the graph, render it to ``args.out``; return the exit code."""
+    problem = _usage_problem(args)
+    if problem:
+        _error(problem)
+        return EXIT_USAGE
+    try:
+        if args.example == "seed":
+            loss, names, description = seed_graph()
+            max_elements = SEED_MAX_ELEMENTS
+        else:
+            loss, names, description = model_graph(args.model, batch=args.batch, data=args.data, seed=args.seed)
+            max_elements = MODEL_MAX_ELEMENTS
+        if args.max_elements is not None:
+            max_elements = args.max_elements
+        path = viz.render(
+            loss, args.out, values=args.values, grads=args.grads, rankdir=args.rankdir,
+            max_depth=args.max_depth, collapse_scopes=args.collapse, legend=args.legend,
+            names=names, max_elements=max_elements,
+        )
+    except (GraphCommandError, viz.DotNotFoundError, OSError, ValueError, RuntimeError) as error:
+        _error(str(error).splitlines()[0] if str(error) else type(error).__name__)
+        return EXIT_FAILURE
+    print(f"wrote {path} ({description})")
+    return EXIT_OK
+
+
+def _usage_problem(args: argparse.Namespace) -> str | None:
+    suffix = Path(args.out).suffix.lower()
+    if suffix not in viz.RENDER_FORMATS:
+        return f"--out {args.out}: unknown extension {suffix or '(none)'!r}; use one of {', '.join(viz.RENDER_FORMATS)}"
+    if args.max_depth is not None and args.max_depth < 0:
+        return f"--max-depth must be 0 or more, got {args.max_depth}"
+    if args.max_elements is not None and args.max_elements < 0:
+        return f"--max-elements must be 0 or more, got {args.max_elements}"
+    if args.batch < 1:
+        return f"--batch must be at least 1, got {args.batch}"
+    if args.model is None and (args.data is not None):
+        return "--data only applies with --model"
+    return None
+
+
+def _error(message: str) -> None:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+
+
+# --------------------------------------------------------------------------- the seed example
+def seed_graph() -> tuple[at.Tensor, dict[at.Tensor, str], str]:
+    """The documents' cost J of the five cars, after ``backward(retain_graph=True)``.
+
+    Same computation as ``seed_example.forward`` and ``seed_example.cost`` (bias-row layout:
+    ``z = [a, 1] @ W``, ``a = tanh(z)``), with each layer and the cost in a name scope for the
+    drawing and ``retain_grad()`` on every intermediate so its gradient can be shown.
+    Returns the cost, names for the tensors, and a one-line description.
+    """
+    weights = [at.Tensor(w.copy(), requires_grad=True, name=f"W{n}") for n, w in enumerate(seed_example.WEIGHTS, 1)]
+    names: dict[at.Tensor, str] = {}
+    a = at.Tensor(seed_example.X, name="X")
+    for number, W in enumerate(weights, 1):
+        with at.name_scope(f"layer{number}"):
+            a_with_ones = seed_example.with_ones_column(a)
+            z = a_with_ones @ W
+            a = z.tanh()
+        source = "X" if number == 1 else f"a{number - 1}"
+        names[a_with_ones] = f"[{source}, 1]"
+        names[z] = f"z{number}"
+        names[a] = f"a{number}" if number < len(weights) else "yhat"
+    y = at.Tensor(seed_example.Y, name="y")
+    with at.name_scope("cost"):
+        J = seed_example.cost(a, y)
+    names[J] = "J"
+    for tensor in _computed_tensors(J):
+        if tensor is not J and tensor.requires_grad:
+            tensor.retain_grad()
+    J.backward(retain_graph=True)
+    return J, names, f"seed example: J = {J.item():.6g}"
+
+
+def _computed_tensors(root: at.Tensor) -> list[at.Tensor]:
+    """Every non-leaf tensor of the graph of ``root`` (iterative, each once)."""
+    found: list[at.Tensor] = []
+    seen = {id(root)}
+    stack = [root]
+    while stack:
+        tensor = stack.pop()
+        if not tensor.is_leaf:
+            found.append(tensor)
+        for parent in tensor.parents:
+            if id(parent) not in seen:
+                seen.add(id(parent))
+                stack.append(parent)
+    return found
+
+
+# --------------------------------------------------------------------------- a saved model
+def model_graph(
+    path: str, *, batch: int = 4, data: str | None = None, seed: int = 0
+) -> tuple[at.Tensor, dict[at.Tensor, str], str]:
+    """The MSE loss of the model saved at ``path`` on ``batch`` cars, after ``backward(retain_graph=True)``.
+
+    MSE on normalised prices is what ``autotensor train`` minimises.  The cars are drawn from
+    the listings training would use (``data``, else the cached real listings, else the
+    synthetic sample; see ``carprice.choose_data``) and normalised with the statistics saved
+    in the model's metadata (``metadata["normalizer"]``); a model saved without them is
+    refused, since any other scaling would draw a loss the model never saw.
+    """
+    import nn
+    from nn import carprice
+    from nn import data as car_data
+
+    try:
+        model, metadata = nn.load(path)
+    except nn.ModelFileError as error:
+        raise GraphCommandError(str(error)) from None
+    stats = metadata.get("normalizer")
+    if not isinstance(stats, dict):
+        raise GraphCommandError(
+            f"{path}: the model's metadata has no 'normalizer' statistics, so car data cannot be scaled for it"
+        )
+    try:
+        normalizer = car_data.Normalizer.from_dict(stats)
+    except car_data.DataError as error:
+        raise GraphCommandError(f"{path}: {error}") from None
+    try:
+        source = carprice.choose_data(data)
+    except car_data.DataError as error:
+        raise GraphCommandError(str(error)) from None
+    table = source.table
+    if len(table) == 0:
+        raise GraphCommandError(f"{data}: no usable listings")
+    rows = np.random.default_rng(seed).choice(len(table), size=min(batch, len(table)), replace=False)
+    X, y = normalizer.transform_table(table.take(np.sort(rows)))
+    names: dict[at.Tensor, str] = {p: name for name, p in model.named_parameters()}
+    inputs = at.Tensor(X, name="X")
+    targets = at.Tensor(y, name="y")
+    prediction = model(inputs)
+    with at.name_scope("loss"):
+        loss = nn.mse(prediction, targets)
+    names[prediction] = "prediction"
+    names[loss] = "loss (mse)"
+    model.zero_grad()
+    loss.backward(retain_graph=True)
+    kind = "synthetic" if source.kind == "synthetic" else "real"
+    return loss, names, f"MSE loss of {path} on {len(rows)} {kind} cars: {loss.item():.6g}"
