@@ -1,1 +1,29 @@
-"""nn: layers, losses, optimisers and the car-price application, built on autotensor."""
+"""nn: layers, losses, optimisers, model files and the car-price application, built on autotensor.
+
+    import nn
+    model = nn.MLP([3, 3, 2, 1], "tanh")              # x @ W + b layers, W of shape (in, out)
+    opt = nn.optim.Adam(model.parameters(), lr=0.01)
+    loss = nn.mse(model(X), y)
+    opt.zero_grad(); loss.backward(); opt.step()
+    nn.save(model, "model.npz", metadata={...}); model, metadata = nn.load("model.npz")
+"""
+from nn import init, optim
+from nn.layers import (
+    ACTIVATIONS, MLP, Identity, LeakyReLU, Linear, ReLU, Sigmoid, Softplus, Tanh, activation_module,
+    split_bias_row,
+)
+from nn.losses import (
+    LOSSES, binary_cross_entropy, binary_cross_entropy_with_logits, get_loss, half_sse, l2_penalty, mse,
+    softmax_cross_entropy,
+)
+from nn.module import IncompatibleKeys, Module, Parameter, Sequential, StateDictError
+from nn.optim import SGD, Adam
+from nn.serialization import LoadedModel, ModelFileError, load, save
+
+__all__ = [
+    "ACTIVATIONS", "Adam", "Identity", "IncompatibleKeys", "LOSSES", "LeakyReLU", "Linear", "LoadedModel",
+    "MLP", "ModelFileError", "Module", "Parameter", "ReLU", "SGD", "Sequential", "Sigmoid", "Softplus",
+    "StateDictError", "Tanh", "activation_module", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+    "get_loss", "half_sse", "init", "l2_penalty", "load", "mse", "optim", "save", "softmax_cross_entropy",
+    "split_bias_row",
+]

@@ -1,0 +1,249 @@
+"""Layers: ``Linear`` (the documents' ``x @ W + b``), activation modules and the ``MLP``.
+
+Layout: one example per row.  A ``Linear(in_features, out_features)`` holds ``W`` of shape
+``(in, out)`` and ``b`` of shape ``(out,)`` and maps an ``(n, in)`` batch to ``(n, out)``.  The
+background document instead appends a column of ones and keeps the bias as the last row of a
+``(in + 1, out)`` matrix; :func:`split_bias_row` converts such a matrix to ``(W, b)``.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+import autotensor as at
+from nn import init as initialisers
+from nn.module import Module, Parameter, Sequential
+
+__all__ = [
+    "ACTIVATIONS", "Identity", "LeakyReLU", "Linear", "MLP", "ReLU", "Sigmoid", "Softplus", "Tanh",
+    "activation_module", "split_bias_row",
+]
+
+
+def _as_input(x: Any) -> at.Tensor:
+    return x if isinstance(x, at.Tensor) else at.Tensor(x)
+
+
+class Linear(Module):
+    """``x @ W + b`` with ``W`` of shape (in_features, out_features) and ``b`` of shape (out_features,).
+
+    ``init`` is an initialiser name from :mod:`nn.init` ("xavier" = Xavier uniform, "he" = He
+    normal, "zeros", ...) drawn with ``seed`` (an int, a ``numpy.random.Generator`` or None),
+    or an explicit ``(W, b)`` pair of arrays (``b`` may be None when ``bias=False``), which is
+    copied.  Biases start at zero.  ``bias=False`` leaves ``b`` out (``self.b is None``).
+    """
+
+    def __init__(
+        self, in_features: int, out_features: int, *, init: str | tuple[Any, Any] = "xavier",
+        seed: initialisers.Seed = None, bias: bool = True,
+    ) -> None:
+        super().__init__()
+        if int(in_features) < 1 or int(out_features) < 1:
+            raise ValueError(f"Linear: sizes must be positive, got ({in_features}, {out_features})")
+        self.in_features = int(in_features)
+        self.out_features = int(out_features)
+        if isinstance(init, str):
+            weights = initialisers.initialiser(init)(self.in_features, self.out_features, initialisers.rng(seed))
+            biases = np.zeros(self.out_features) if bias else None
+        else:
+            weights, biases = self._explicit(init, bias)
+        self.W = Parameter(weights)
+        self.b = Parameter(biases) if bias else None
+
+    def _explicit(self, pair: Any, bias: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        try:
+            weights, biases = pair
+        except (TypeError, ValueError):
+            raise TypeError("Linear: init must be an initialiser name or a (W, b) pair of arrays") from None
+        weights = np.asarray(weights.data if isinstance(weights, at.Tensor) else weights, dtype=np.float64)
+        expected = (self.in_features, self.out_features)
+        if weights.shape != expected:
+            raise ValueError(f"Linear: W must have shape {expected} (in, out), got {weights.shape}")
+        if not bias:
+            if biases is not None:
+                raise ValueError("Linear: bias=False but a bias vector was given")
+            return weights, None
+        if biases is None:
+            return weights, np.zeros(self.out_features)
+        biases = np.asarray(biases.data if isinstance(biases, at.Tensor) else biases, dtype=np.float64)
+        if biases.shape != (self.out_features,):
+            raise ValueError(f"Linear: b must have shape ({self.out_features},), got {biases.shape}")
+        return weights, biases
+
+    def forward(self, x: Any) -> at.Tensor:
+        z = _as_input(x) @ self.W
+        return z if self.b is None else z + self.b
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.b is not None}"
+
+
+# ---------------------------------------------------------------------- activations
+class _Activation(Module):
+    """An elementwise function as a module (no parameters)."""
+
+    name = ""
+
+    def forward(self, x: Any) -> at.Tensor:
+        return self.apply(_as_input(x))
+
+    def apply(self, x: at.Tensor) -> at.Tensor:
+        raise NotImplementedError
+
+
+class Tanh(_Activation):
+    """tanh(z): the documents' activation, f'(z) = 1 - tanh(z)^2."""
+
+    name = "tanh"
+
+    def apply(self, x: at.Tensor) -> at.Tensor:
+        return x.tanh()
+
+
+class Sigmoid(_Activation):
+    """1 / (1 + e^-z), computed stably; f'(z) = sigma(z) (1 - sigma(z))."""
+
+    name = "sigmoid"
+
+    def apply(self, x: at.Tensor) -> at.Tensor:
+        return x.sigmoid()
+
+
+class ReLU(_Activation):
+    """max(z, 0)."""
+
+    name = "relu"
+
+    def apply(self, x: at.Tensor) -> at.Tensor:
+        return x.relu()
+
+
+class LeakyReLU(_Activation):
+    """z for z > 0, ``slope * z`` otherwise."""
+
+    name = "leaky_relu"
+
+    def __init__(self, slope: float = 0.01) -> None:
+        super().__init__()
+        self.slope = float(slope)
+
+    def apply(self, x: at.Tensor) -> at.Tensor:
+        return x.leaky_relu(self.slope)
+
+    def extra_repr(self) -> str:
+        return f"slope={self.slope}"
+
+
+class Softplus(_Activation):
+    """log(1 + e^z), a smooth ReLU."""
+
+    name = "softplus"
+
+    def apply(self, x: at.Tensor) -> at.Tensor:
+        return x.softplus()
+
+
+class Identity(_Activation):
+    """f(z) = z: a linear output, e.g. for regression."""
+
+    name = "identity"
+
+    def apply(self, x: at.Tensor) -> at.Tensor:
+        return x
+
+
+ACTIVATIONS: dict[str, type[_Activation]] = {
+    cls.name: cls for cls in (Tanh, Sigmoid, ReLU, LeakyReLU, Softplus, Identity)
+}
+
+
+def activation_module(name: str) -> _Activation:
+    """A fresh activation module from its name ("tanh", "sigmoid", "relu", "leaky_relu", ...)."""
+    try:
+        return ACTIVATIONS[name]()
+    except KeyError:
+        raise ValueError(f"unknown activation {name!r}; choose one of {sorted(ACTIVATIONS)}") from None
+
+
+# ---------------------------------------------------------------------- the MLP
+def split_bias_row(W_row: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The document's ``(in + 1, out)`` matrix with the biases as last row -> ``(W, b)`` copies."""
+    matrix = np.asarray(W_row, dtype=np.float64)
+    if matrix.ndim != 2 or matrix.shape[0] < 2:
+        raise ValueError(f"split_bias_row: expected a matrix of shape (in + 1, out) with in >= 1, got {matrix.shape}")
+    return matrix[:-1].copy(), matrix[-1].copy()
+
+
+class MLP(Sequential):
+    """A multilayer perceptron: ``Linear`` layers with an activation after each.
+
+    ``sizes = [n_in, h_1, ..., n_out]`` gives ``len(sizes) - 1`` Linear layers.  ``self.layers``
+    alternates Linear and activation modules, so parameters are named ``layers.0.W``,
+    ``layers.0.b``, ``layers.2.W``, ... and ``parameters()`` is ``[W0, b0, W1, b1, ...]``.
+    Hidden layers use ``activation``, the last layer ``output_activation`` (names as in
+    :data:`ACTIVATIONS`; the default "identity" suits regression).
+
+    Weights come from ``init`` (drawn from one generator seeded with ``seed``, so the same seed
+    gives the same model) or explicitly from ``weights=[(W0, b0), (W1, b1), ...]``; the
+    document's bias-row matrices load with ``weights=[split_bias_row(w) for w in ...]``.
+
+    **Reading the deltas.**  With ``record_deltas=True`` (constructor argument or attribute),
+    ``forward`` keeps each layer's pre-activation ``z = a @ W + b`` in ``self.pre_activations``
+    (first layer first) and calls ``retain_grad()`` on it, so after ``loss.backward()``
+    ``[z.grad for z in mlp.pre_activations]`` are the per-layer deltas ``dJ/dz`` of the
+    documents (the last entry is the output delta).  Off by default: it keeps arrays alive.
+    """
+
+    def __init__(
+        self, sizes: Sequence[int], activation: str = "tanh", output_activation: str = "identity", *,
+        init: str = "xavier", seed: initialisers.Seed = 0, weights: Sequence[tuple[Any, Any]] | None = None,
+        record_deltas: bool = False,
+    ) -> None:
+        sizes = [int(s) for s in sizes]
+        if len(sizes) < 2 or min(sizes) < 1:
+            raise ValueError(f"MLP: sizes must list at least 2 positive layer widths, got {sizes}")
+        if weights is not None and len(weights) != len(sizes) - 1:
+            raise ValueError(f"MLP: sizes {sizes} need {len(sizes) - 1} (W, b) pairs, got {len(weights)}")
+        for name in (activation, output_activation):
+            if name not in ACTIVATIONS:
+                raise ValueError(f"MLP: unknown activation {name!r}; choose one of {sorted(ACTIVATIONS)}")
+        generator = initialisers.rng(seed)
+        layers: list[Module] = []
+        for index, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            layer_init: Any = init if weights is None else tuple(weights[index])
+            layers.append(Linear(fan_in, fan_out, init=layer_init, seed=generator))
+            last = index == len(sizes) - 2
+            layers.append(activation_module(output_activation if last else activation))
+        super().__init__(*layers)
+        self.sizes = sizes
+        self.activation = activation
+        self.output_activation = output_activation
+        self.record_deltas = record_deltas
+        self.pre_activations: list[at.Tensor] = []
+
+    @property
+    def linear_layers(self) -> list[Linear]:
+        """The Linear layers, first to last."""
+        return [layer for layer in self.layers if isinstance(layer, Linear)]
+
+    def forward(self, x: Any) -> at.Tensor:
+        if not self.record_deltas:
+            return super().forward(x)
+        self.pre_activations = []
+        for layer in self.layers:
+            x = layer(x)
+            if isinstance(layer, Linear):
+                if x.requires_grad:
+                    x.retain_grad()
+                self.pre_activations.append(x)
+        return x
+
+    def architecture(self) -> dict[str, Any]:
+        """What ``nn.save`` stores to rebuild the model: ``MLP(**architecture())``."""
+        return {"sizes": list(self.sizes), "activation": self.activation,
+                "output_activation": self.output_activation}
+
+    def extra_repr(self) -> str:
+        return f"sizes={self.sizes}, activation={self.activation!r}, output_activation={self.output_activation!r}"
