@@ -6,7 +6,9 @@ Two sources of graphs:
   in its bias-row layout (``nn/seed_example.py``), with the cost ``J = sum(0.5 (y - yhat)^2)``.
   Each layer and the cost are drawn as a cluster; ``backward(retain_graph=True)`` has run and
   every intermediate kept its gradient, so the drawing shows the worked values and, in red,
-  the gradients (on ``z1``..``z3`` these are the document's deltas dJ/dz).
+  the gradients.  Tensors are named as in the document (``a1 = X``, ``z2 = [X, 1] W1``,
+  ``a2 = tanh(z2)``, ... ``yhat = a4``), so the gradients on ``z2``, ``z3``, ``z4`` are its
+  deltas delta^(2), delta^(3), delta^(4) = dJ/dz.
 * ``--model model.npz``: a model saved with ``nn.save`` (e.g. by ``autotensor train``); its
   MSE loss on a small batch of cars (from ``--data``, else the cached real listings, else the
   synthetic sample), normalised with the statistics stored in the model's metadata.
@@ -130,10 +132,10 @@ def seed_graph() -> tuple[at.Tensor, dict[at.Tensor, str], str]:
             a_with_ones = seed_example.with_ones_column(a)
             z = a_with_ones @ W
             a = z.tanh()
-        source = "X" if number == 1 else f"a{number - 1}"
-        names[a_with_ones] = f"[{source}, 1]"
-        names[z] = f"z{number}"
-        names[a] = f"a{number}" if number < len(weights) else "yhat"
+        # The document's numbering: a1 = X, z(l+1) = [a(l), 1] W(l), a(l+1) = tanh(z(l+1)).
+        names[a_with_ones] = "[X, 1]" if number == 1 else f"[a{number}, 1]"
+        names[z] = f"z{number + 1}"
+        names[a] = f"a{number + 1}" if number < len(weights) else "yhat"
     y = at.Tensor(seed_example.Y, name="y")
     with at.name_scope("cost"):
         J = seed_example.cost(a, y)

@@ -186,7 +186,7 @@ def test_seed_network_counts_equal_the_engine_graph():
     g = parse(J, names=names, values=True, grads=True, max_elements=15)
     assert (len(g.tensors), len(g.ops), len(g.edges)) == (tensors, ops, edges)
     assert len(set(g.node_ids)) == len(g.node_ids)
-    for name, shape in [("W1", "(4, 3)"), ("W2", "(4, 2)"), ("W3", "(3, 1)"), ("z1", "(5, 3)"), ("yhat", "(5, 1)")]:
+    for name, shape in [("W1", "(4, 3)"), ("W2", "(4, 2)"), ("W3", "(3, 1)"), ("z2", "(5, 3)"), ("a3", "(5, 2)"), ("yhat", "(5, 1)")]:
         (node,) = g.find(f"<B>{name}</B>")
         assert f"{shape} float64" in g.label_of(node)
     assert Counter(re.search(r'label="(\w+)', g.label_of(n)).group(1) for n in g.ops) == Counter(
@@ -204,7 +204,12 @@ def test_seed_graph_is_the_documents_computation_with_its_gradients():
     assert f"{J.item():.6g}" in description
     by_name = {name: tensor for tensor, name in names.items()}
     # The output delta of the cost J = sum 0.5 (y - yhat)^2 is dJ/dyhat = yhat - y.
-    np.testing.assert_allclose(by_name["yhat"].grad.data, by_name["yhat"].data - seed_example.Y)
+    yhat = by_name["yhat"].data
+    np.testing.assert_allclose(yhat.ravel(), [0.202354302599, 0.144933682554, 0.381054078721,
+                                              0.262494787219, 0.368818057375], atol=1e-9)
+    np.testing.assert_allclose(by_name["yhat"].grad.data, yhat - seed_example.Y)
+    # ... and on z4 the document's output delta^(4) = -(y - yhat) * tanh'(z4)
+    np.testing.assert_allclose(by_name["z4"].grad.data, (yhat - seed_example.Y) * (1 - yhat**2))
     drawn_weights = {}
     stack, seen = [J], set()
     while stack:  # the graph was retained, so the weights are still reachable from J
