@@ -16,7 +16,6 @@ import sys
 import time
 import xml.etree.ElementTree as ElementTree
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 import pytest
