@@ -171,7 +171,7 @@ def _read_arrays(path: Path) -> dict[str, np.ndarray]:
     except (zipfile.BadZipFile, EOFError, OSError, ValueError) as error:
         if "pickle" in str(error):
             raise ModelFileError(f"{path}: contains pickled data, which is never loaded") from None
-        raise ModelFileError(f"{path}: not a readable model file (not an .npz archive): {error}") from None
+        raise ModelFileError(f"{path}: not a readable model file (truncated, or not an .npz archive): {error}") from None
     if not isinstance(archive, np.lib.npyio.NpzFile):
         raise ModelFileError(f"{path}: holds a single array, not a model archive (.npz)")
     with archive:
