@@ -17,3 +17,12 @@ def car_csv_path() -> Path:
             pytest.fail(message)
         pytest.skip(message)
     return REAL_CAR_CSV
+
+
+@pytest.fixture(scope="session")
+def car_model_path(car_csv_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A car-price model trained briefly (5 epochs) on the real listings, saved once per session."""
+    from nn import carprice
+
+    result = carprice.train(carprice.choose_data(car_csv_path), carprice.TrainConfig(epochs=5))
+    return result.save(tmp_path_factory.mktemp("model") / "car-model.npz")
