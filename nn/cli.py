@@ -5,7 +5,8 @@ Subcommands are listed in :data:`COMMANDS` as ``name -> "module:attribute"`` (or
 
 * ``add_arguments(parser)``: declare the subcommand's options on an argparse parser,
 * ``run(args) -> int``: do the work and return the exit status,
-* a ``HELP`` string (else the first line of its docstring) for ``autotensor --help``.
+* a ``HELP`` string (else the first line of its docstring) for ``autotensor --help``, and
+  optionally a longer ``DESCRIPTION`` for ``autotensor <command> --help``.
 
 Adding a command is one line in the table; targets are imported only when the command line is
 built, so an optional dependency of one command never breaks the others.
@@ -23,12 +24,15 @@ import math
 import os
 import sys
 import time
+import types
 from pathlib import Path
 from typing import Any, NoReturn, Sequence, TextIO
 
 COMMANDS: dict[str, str] = {
     "train": "nn.cli:TrainCommand",
     "predict": "nn.cli:PredictCommand",
+    "graph": "nn.graphing",
+    "compare": "nn.compare",
     "gradcheck": "nn.cli:GradcheckCommand",
     "data": "nn.cli:DataCommand",
 }
@@ -433,6 +437,16 @@ _EPILOG = """examples:
 exit status: 0 ok, 1 failure, 2 bad usage, 130 interrupted"""
 
 
+def _description_of(command: Any) -> str:
+    """DESCRIPTION if given; else a class's docstring; a module's docstring is too long, so its help."""
+    text = getattr(command, "DESCRIPTION", None)
+    if text:
+        return text
+    if isinstance(command, types.ModuleType):
+        return _help_of(command)
+    return (command.__doc__ or "").strip()
+
+
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
     """The parser with one subparser per entry of COMMANDS, and the resolved command objects."""
     parser = _Parser(
@@ -443,7 +457,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
     commands = {}
     for name, target in COMMANDS.items():
         command = _resolve(target)
-        sub = subparsers.add_parser(name, help=_help_of(command), description=(command.__doc__ or "").strip())
+        sub = subparsers.add_parser(name, help=_help_of(command), description=_description_of(command))
         command.add_arguments(sub)
         commands[name] = command
     return parser, commands
