@@ -50,15 +50,18 @@ class Optimizer:
         for p in self.params:
             p.grad = None
 
-    def _gradient(self, index: int, p: at.Tensor) -> np.ndarray | None:
-        """The gradient as an ndarray, with weight decay added (a new array when decayed)."""
-        g = p.grad
-        if g is None:
-            return None
-        g = g.data if isinstance(g, at.Tensor) else np.asarray(g)
-        if self._decays[index]:
-            g = g + self.weight_decay * p.data
-        return g
+    def _gradients(self) -> list[tuple[int, at.Tensor, np.ndarray]]:
+        """(index, parameter, gradient array) for each parameter that has a gradient, weight
+        decay added (into a new array: ``.grad`` itself is never modified)."""
+        found = []
+        decay = self.weight_decay
+        for index, (p, decays) in enumerate(zip(self.params, self._decays)):
+            g = p.grad
+            if g is None:
+                continue
+            g = g.data if isinstance(g, at.Tensor) else np.asarray(g)
+            found.append((index, p, g + decay * p.data if decays else g))
+        return found
 
     def step(self) -> None:
         raise NotImplementedError
@@ -85,17 +88,15 @@ class SGD(Optimizer):
         self.velocity = [np.zeros_like(p.data) for p in self.params] if momentum else []
 
     def step(self) -> None:
+        lr, momentum = self.lr, self.momentum
         with at.no_grad():
-            for index, p in enumerate(self.params):
-                g = self._gradient(index, p)
-                if g is None:
-                    continue
-                if self.momentum:
+            for index, p, g in self._gradients():
+                if momentum:
                     v = self.velocity[index]
-                    v *= self.momentum
+                    v *= momentum
                     v += g
                     g = v
-                p -= self.lr * g
+                p -= lr * g
 
 
 class Adam(Optimizer):
@@ -134,10 +135,7 @@ class Adam(Optimizer):
         step_size = self.lr * correction2 / (1 - beta1 ** self.t)
         eps = self.eps * correction2
         with at.no_grad():
-            for index, p in enumerate(self.params):
-                g = self._gradient(index, p)
-                if g is None:
-                    continue
+            for index, p, g in self._gradients():
                 m, v = self.m[index], self.v[index]
                 m *= beta1
                 m += (1 - beta1) * g
