@@ -212,7 +212,7 @@ def re_shape(shape):
     (lambda x: x.transpose(0, 0), "transpose: axes"),
     (lambda x: x[5], "getitem: index"),
     (lambda x: x.broadcast_to((3, 3)), r"broadcast_to: cannot broadcast shape \(2, 3\)"),
-    (lambda x: at.stack([x, x.T]), "stack: cannot stack shapes"),
+    (lambda x: at.stack([x, x.T]), "stack: cannot join shapes"),
     (lambda x: x + "text", "numeric"),
 ])
 def test_bad_arguments_raise_the_librarys_own_errors(call, pattern):

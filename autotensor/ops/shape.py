@@ -180,16 +180,21 @@ def _along(axis: int, selection: Any) -> tuple[Any, ...]:
     return (slice(None),) * axis + (selection,)
 
 
-def concatenate(tensors: Sequence[TensorLike], axis: int = 0) -> Tensor:
-    """Join tensors along an existing axis."""
+def _join(name: str, join: Any, tensors: Sequence[TensorLike], axis: int) -> tuple[tuple[Tensor, ...], np.ndarray]:
+    """The inputs as Tensors and numpy's join of them, or an error naming the op and shapes."""
     tensors = tuple(as_tensor(t) for t in tensors)
     if not tensors:
-        raise ShapeError("concatenate: needs at least one tensor")
+        raise ShapeError(f"{name}: needs at least one tensor")
     try:
-        data = np.concatenate([t.data for t in tensors], axis=axis)
+        return tensors, join([t.data for t in tensors], axis=axis)
     except (ValueError, np.exceptions.AxisError):
         shapes = ", ".join(str(t.shape) for t in tensors)
-        raise ShapeError(f"concatenate: cannot join shapes {shapes} along axis {axis}") from None
+        raise ShapeError(f"{name}: cannot join shapes {shapes} along axis {axis}") from None
+
+
+def concatenate(tensors: Sequence[TensorLike], axis: int = 0) -> Tensor:
+    """Join tensors along an existing axis."""
+    tensors, data = _join("concatenate", np.concatenate, tensors, axis)
     axis = axis % data.ndim
     bounds = np.cumsum([0] + [t.shape[axis] for t in tensors]).tolist()
     return record(data, CONCATENATE, tensors, {"axis": axis, "bounds": bounds})
@@ -209,14 +214,7 @@ CONCATENATE = register(
 
 def stack(tensors: Sequence[TensorLike], axis: int = 0) -> Tensor:
     """Join same-shaped tensors along a new axis."""
-    tensors = tuple(as_tensor(t) for t in tensors)
-    if not tensors:
-        raise ShapeError("stack: needs at least one tensor")
-    try:
-        data = np.stack([t.data for t in tensors], axis=axis)
-    except (ValueError, np.exceptions.AxisError):
-        shapes = ", ".join(str(t.shape) for t in tensors)
-        raise ShapeError(f"stack: cannot stack shapes {shapes} along axis {axis}") from None
+    tensors, data = _join("stack", np.stack, tensors, axis)
     return record(data, STACK, tensors, {"axis": axis % data.ndim})
 
 
