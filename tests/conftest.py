@@ -4,6 +4,13 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# CI replays a fixed set of examples (derandomized) so a submission is judged on the same cases
+# every run; local runs keep exploring new examples and report any counterexample they find.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+if os.environ.get("CI") == "true":
+    settings.load_profile("ci")
 
 REAL_CAR_CSV = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "car_features.csv"
 
