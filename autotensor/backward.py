@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from autotensor.broadcasting import _ones
 from autotensor.errors import AnomalyError, GraphError, ShapeError
 from autotensor.state import flags
 from autotensor.tensor import Tensor, TensorLike, _value, leaf
@@ -34,6 +35,9 @@ def topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
             for parent in pending:
                 if parent._requires_grad and id(parent) not in visited:
                     visited.add(id(parent))
+                    if parent._op is None:  # a leaf has no inputs: it is finished at once
+                        finished.append(parent)
+                        continue
                     stack.append((parent, iter(_inputs_of(parent))))
                     break
             else:  # all inputs finished: the node is done
@@ -111,7 +115,10 @@ def _seed(root: Tensor, given: TensorLike | None, create_graph: bool) -> Any:
                 f"backward: the output has shape {root.shape}; pass grad= of that shape (an implicit "
                 f"gradient of 1 is only defined for one-element outputs)"
             )
-        seed = np.ones(root.shape, dtype=root.dtype)
+        if create_graph:
+            seed = np.ones(root.shape, dtype=root.dtype)
+        else:  # a cached read-only 1: the pass never writes into a gradient, and .grad gets a copy
+            seed = _ones(1, root.data.dtype).reshape(root.data.shape)
     else:
         if create_graph and isinstance(given, Tensor):
             seed = given
@@ -167,7 +174,9 @@ def _pull_back(node: Tensor, g: Any, grads: dict[int, Any], create_graph: bool) 
     """Apply the node's derivative rules, adding each input's share into ``grads``."""
     op = node._op
     parents = node._parents
-    if node._saved_versions is not None or op.saves_output:
+    # A saved output can only be stale if the node was edited (version > 0), so the common case
+    # costs one test; saved input versions are compared in _check_saved.
+    if node._version or node._saved_versions is not None:
         _check_saved(node)
     if create_graph:
         values: tuple[Any, ...] = parents
@@ -176,19 +185,23 @@ def _pull_back(node: Tensor, g: Any, grads: dict[int, Any], create_graph: bool) 
         values = tuple([p.data for p in parents])
         out = node.data
     params = node._params
+    rules = None if op.variadic else op.vjps
     for argnum, parent in enumerate(parents):
         if not parent._requires_grad:
             continue
-        rule = op.rule(argnum)
+        rule = op.rule(argnum) if rules is None else rules[argnum]
         contribution = rule(g, out, *values, **params) if params else rule(g, out, *values)
-        if contribution.shape != parent.shape:
+        if contribution.shape != parent.data.shape:
             raise ShapeError(
                 f"{op.name}: the derivative rule for input {argnum} returned shape {contribution.shape}, "
                 f"the input has shape {parent.shape}"
             )
         if flags.anomaly:
             _check_finite_gradient(node, argnum, contribution)
-        _accumulate(grads, id(parent), contribution)
+        # _accumulate, inlined: this line runs once per edge of the graph.
+        key = id(parent)
+        existing = grads.get(key)
+        grads[key] = contribution if existing is None else existing + contribution
 
 
 def _accumulate(grads: dict[int, Any], key: int, contribution: Any) -> None:

@@ -24,7 +24,7 @@ def matmul(a: TensorLike, b: TensorLike) -> Tensor:
         a = as_tensor(a, like=b)
     else:
         b = as_tensor(b, like=a)
-    if a.ndim == 0 or b.ndim == 0:
+    if a.data.ndim == 0 or b.data.ndim == 0:
         raise ShapeError(f"matmul: operands must have at least one dimension, got shapes {a.shape} and {b.shape}")
     try:
         data = a.data @ b.data
