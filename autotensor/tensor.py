@@ -445,8 +445,12 @@ def as_tensor(x: TensorLike, like: Tensor | None = None) -> Tensor:
     so ``float32_tensor * 2.0`` stays float32 (numpy's rule for Python scalars)."""
     if isinstance(x, Tensor):
         return x
+    # Fast paths (every op calls this on its operands): arrays the constructor would accept as
+    # they are, and Python numbers converted here, become constants without re-validation.
+    if type(x) is np.ndarray and x.dtype.kind in "fiub":
+        return leaf(x)
     if like is not None and isinstance(x, numbers.Number) and like.data.dtype.kind == "f":
-        return Tensor(np.asarray(x, dtype=like.data.dtype))
+        return leaf(np.asarray(x, dtype=like.data.dtype))
     return Tensor(x)
 
 

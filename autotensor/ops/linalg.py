@@ -27,7 +27,8 @@ def matmul(a: TensorLike, b: TensorLike) -> Tensor:
     if a.data.ndim == 0 or b.data.ndim == 0:
         raise ShapeError(f"matmul: operands must have at least one dimension, got shapes {a.shape} and {b.shape}")
     try:
-        data = a.data @ b.data
+        # For two matrices np.dot is the same product with less call overhead than the @ gufunc.
+        data = np.dot(a.data, b.data) if a.data.ndim == 2 == b.data.ndim else a.data @ b.data
     except ValueError:
         raise ShapeError(f"matmul: cannot multiply {a.shape} by {b.shape}") from None
     return record(data, MATMUL, (a, b))
@@ -43,16 +44,26 @@ def _as_matrices(g: Any, a: Any, b: Any) -> tuple[Any, Any, Any]:
     return g_matrix, a_matrix, b_matrix
 
 
+def _transposed(b: np.ndarray) -> np.ndarray:
+    """``b.T`` as the right operand of a BLAS product: copied to C order when small.
+
+    A tall gradient times a small transposed view (the delta sent back through a narrow layer,
+    ``delta W^T`` with N = 7,249) is up to 4x slower than with a contiguous copy, which costs
+    nothing; a large ``b.T`` goes to BLAS as a view, which is faster there than a copy.
+    """
+    return np.ascontiguousarray(b.T) if b.size <= 16384 else b.T
+
+
 def _matmul_vjp_a(g: Any, out: Any, a: Any, b: Any) -> Any:
     if a.ndim == 2 and b.ndim == 2:
-        return g @ b.T
+        return np.dot(g, _transposed(b)) if type(g) is np.ndarray else g @ b.T
     g_matrix, a_matrix, b_matrix = _as_matrices(g, a, b)
     return unbroadcast(g_matrix @ b_matrix.swapaxes(-1, -2), a_matrix.shape).reshape(a.shape)
 
 
 def _matmul_vjp_b(g: Any, out: Any, a: Any, b: Any) -> Any:
     if a.ndim == 2 and b.ndim == 2:
-        return a.T @ g
+        return np.dot(a.T, g) if type(g) is np.ndarray else a.T @ g
     g_matrix, a_matrix, b_matrix = _as_matrices(g, a, b)
     return unbroadcast(a_matrix.swapaxes(-1, -2) @ g_matrix, b_matrix.shape).reshape(b.shape)
 
