@@ -444,7 +444,7 @@ def workloads() -> tuple[list[Workload], str]:
     return found, f"car data: {source}, {n:,} training rows (80% of {round(n / 0.8):,})"
 
 
-def check(workload: Workload, name: str, implementation: Implementation, reference: list[np.ndarray]) -> str | None:
+def check(implementation: Implementation, reference: list[np.ndarray]) -> str | None:
     """None when the gradients agree with the reference, else a message saying where not."""
     grads = implementation.gradients()
     if len(grads) != len(reference):
@@ -457,18 +457,21 @@ def check(workload: Workload, name: str, implementation: Implementation, referen
     return None
 
 
-def run(quick: bool = False) -> dict[str, Any]:
-    """Check and time every workload; return the results as a JSON-ready dict."""
+def run(quick: bool = False, only: Sequence[str] = ()) -> dict[str, Any]:
+    """Check and time every workload (or those whose key is in ``only``); return the results
+    as a JSON-ready dict."""
     settings = Settings.for_mode(quick)
     found, data_note = workloads()
     results: dict[str, Any] = {"data": data_note, "workloads": [], "problems": []}
     for workload in found:
+        if only and workload.key not in only:
+            continue
         log(f"training_step: {workload.title}")
         reference = workload.reference()
         steps = {}
         for name, build in workload.builders.items():
             implementation = build()
-            problem = check(workload, name, implementation, reference)
+            problem = check(implementation, reference)
             if problem:
                 message = f"{workload.title}: {TITLES[name]} left out, {problem}"
                 log("  " + message)
@@ -568,8 +571,9 @@ def report(results: dict[str, Any]) -> str:
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short run (CI): fewer, shorter samples")
+    parser.add_argument("--only", default="", help="comma-separated workload keys, e.g. car_32,tanh")
     args = parser.parse_args(argv)
-    results = run(quick=args.quick)
+    results = run(quick=args.quick, only=[key for key in args.only.split(",") if key])
     print(describe_machine(machine()))
     print()
     print(report(results))
