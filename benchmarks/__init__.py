@@ -7,6 +7,15 @@ version CI runs.
 
 Importing the package pins the BLAS and OpenMP thread pools to one thread *before* numpy is
 imported, so that every library is measured on one core with the same BLAS.
+
+It also asks glibc's allocator to keep freed memory instead of handing it back to the kernel
+(``mallopt``: no trimming, no ``mmap`` for blocks under 1 GiB).  By default glibc returns the
+top of the heap as soon as enough is free, so every training step on a large batch page-faults
+its arrays back in; on the measured virtual machine a fault costs about 2 us, hundreds of them
+per step, and how many depends on the process's allocation history (even on which library ran
+before).  Keeping freed memory removes that noise for every library alike.  Set
+``AUTOTENSOR_BENCH_DEFAULT_MALLOC=1`` to measure with glibc's defaults instead; the full run
+does both and reports both.
 """
 from __future__ import annotations
 
@@ -24,3 +33,22 @@ if "numpy" in sys.modules and any(os.environ.get(name) != "1" for name in _THREA
     )
 for _name in _THREAD_VARIABLES:
     os.environ[_name] = "1"
+
+
+def _keep_freed_memory() -> str:
+    """Switch off heap trimming and mmap for blocks under 1 GiB (glibc only); say what was done."""
+    if os.environ.get("AUTOTENSOR_BENCH_DEFAULT_MALLOC") == "1":
+        return "glibc defaults (freed memory returned to the kernel)"
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        m_trim_threshold, m_mmap_threshold = -1, -3  # from glibc's malloc.h
+        if libc.mallopt(m_mmap_threshold, 1 << 30) and libc.mallopt(m_trim_threshold, 1 << 30):
+            return "freed memory kept (mallopt: M_TRIM_THRESHOLD = M_MMAP_THRESHOLD = 1 GiB)"
+    except (OSError, AttributeError):
+        pass
+    return "system default (mallopt not available)"
+
+
+ALLOCATOR = _keep_freed_memory()

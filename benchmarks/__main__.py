@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -24,10 +26,41 @@ from benchmarks.timing import describe_machine, log, machine
 HERE = Path(__file__).resolve().parent
 
 
+def default_allocator_run(quick: bool) -> dict[str, Any] | None:
+    """The training-step table again, in a fresh process with glibc's default allocator."""
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "default.json"
+        command = [sys.executable, "-m", "benchmarks.training_step", "--json", str(path)] + (["--quick"] if quick else [])
+        environment = dict(os.environ, AUTOTENSOR_BENCH_DEFAULT_MALLOC="1")
+        finished = subprocess.run(command, cwd=HERE.parent, env=environment, capture_output=True, text=True)
+        if finished.returncode != 0:
+            log(f"the default-allocator run failed:\n{finished.stderr[-2000:]}")
+            return None
+        return json.loads(path.read_text())
+
+
 def write_results(out: Path, info: dict[str, Any], results: dict[str, Any], quick: bool) -> None:
     out.mkdir(parents=True, exist_ok=True)
     plot_name = "scaling.png"
-    scaling.plot(results["scaling"], str(out / plot_name))
+    try:
+        scaling.plot(results["scaling"], str(out / plot_name))
+    except ImportError:
+        log("matplotlib is not installed: no scaling.png (pip install matplotlib)")
+    default = results.get("training_step_default_allocator")
+    extra = []
+    if default:
+        extra = [
+            "### The same with glibc's default allocator",
+            "",
+            "A separate process (`AUTOTENSOR_BENCH_DEFAULT_MALLOC=1`): freed memory goes back to the "
+            "kernel and large batches page-fault it back in every step. Allocator: "
+            f"{default['machine']['allocator']}.",
+            "",
+            training_step.table(default),
+            "",
+        ]
+    if results.get("profile"):
+        extra += ["### Where the time goes", "", results["profile"], ""]
     markdown = "\n".join([
         "# Benchmarks",
         "",
@@ -40,6 +73,7 @@ def write_results(out: Path, info: dict[str, Any], results: dict[str, Any], quic
         "",
         training_step.report(results["training_step"]),
         "",
+        *extra,
         overhead.report(results["overhead"]),
         "",
         scaling.report(results["scaling"]),
@@ -65,6 +99,10 @@ def main(argv: list[str] | None = None) -> int:
         "overhead": overhead.run(quick=args.quick),
         "scaling": scaling.run(quick=args.quick),
     }
+    if not args.quick:
+        log("training step again with the default allocator, and a profile")
+        results["training_step_default_allocator"] = default_allocator_run(args.quick)
+        results["profile"] = training_step.profile_excerpt("car_32", steps=1000)
     print(f"Machine: {describe_machine(info)}\n")
     print(training_step.report(results["training_step"]))
     print()

@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+import benchmarks
+
 
 @dataclass(frozen=True)
 class Timing:
@@ -178,6 +180,7 @@ def machine() -> dict[str, Any]:
         "platform": platform.platform(),
         "blas_threads": blas_threads(),
         "torch_threads": torch.get_num_threads() if torch else None,
+        "allocator": benchmarks.ALLOCATOR,
         "thread_variables": {name: os.environ.get(name) for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")},
     }
 
@@ -197,7 +200,7 @@ def describe_machine(info: Mapping[str, Any]) -> str:
     return (
         f"{info['date']}; {info['cpu']}, {info['cores']} cores; Python {info['python']}, "
         f"numpy {info['numpy']}{', ' + peers if peers else ''}; float64; threads: BLAS "
-        f"{info['blas_threads']}, torch {info['torch_threads']}"
+        f"{info['blas_threads']}, torch {info['torch_threads']}; allocator: {info['allocator']}"
     )
 
 

@@ -18,6 +18,7 @@ the same run.  Run ``python -m benchmarks.training_step [--quick]``.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -432,7 +433,7 @@ def workloads() -> tuple[list[Workload], str]:
     found = [
         mlp_workload("car_full", f"car MLP 3-3-2-1 tanh, full batch {n:,} rows", (1.10, 1.0),
                      MLPSpec(**car, lr=0.1 / n, X=X, y=y)),
-        mlp_workload("car_32", "same, batch 32", (2.5, 1.0),
+        mlp_workload("car_32", "car MLP 3-3-2-1 tanh, batch 32", (2.5, 1.0),
                      MLPSpec(**car, lr=0.1 / 32, X=X[:32].copy(), y=y[:32].copy()), micrograd=True),
         mlp_workload("wide", "64-256-256-10 tanh, batch 256 (MSE)", (1.10, 1.0),
                      MLPSpec([64, 256, 256, 10], "tanh", "identity", "mse", 0.01, wide_X, wide_y)),
@@ -568,15 +569,41 @@ def report(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def profile_excerpt(key: str, steps: int = 300, lines: int = 14) -> str:
+    """cProfile of ``steps`` autotensor training steps of one workload: where the time goes."""
+    import cProfile
+    import io
+    import pstats
+
+    workload = next(w for w in workloads()[0] if w.key == key)
+    step = workload.builders["autotensor"]().step
+    for _ in range(20):
+        step()
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(steps):
+        step()
+    profiler.disable()
+    text = io.StringIO()
+    pstats.Stats(profiler, stream=text).strip_dirs().sort_stats("tottime").print_stats(lines)
+    body = text.getvalue()
+    table = body[body.index("   ncalls"):].rstrip()
+    return f"cProfile of {steps} autotensor steps, {workload.title} (sorted by own time):\n\n```\n{table}\n```"
+
+
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short run (CI): fewer, shorter samples")
     parser.add_argument("--only", default="", help="comma-separated workload keys, e.g. car_32,tanh")
+    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     args = parser.parse_args(argv)
     results = run(quick=args.quick, only=[key for key in args.only.split(",") if key])
-    print(describe_machine(machine()))
+    results["machine"] = machine()
+    print(describe_machine(results["machine"]))
     print()
     print(report(results))
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1, default=str))
     return results
 
 
