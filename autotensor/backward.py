@@ -179,10 +179,10 @@ def _pull_back(node: Tensor, g: Any, grads: dict[int, Any], create_graph: bool) 
     if node._version or node._saved_versions is not None:
         _check_saved(node)
     if create_graph:
-        values: tuple[Any, ...] = parents
+        values: Sequence[Any] = parents
         out: Any = node
     else:
-        values = tuple([p.data for p in parents])
+        values = [p.data for p in parents]
         out = node.data
     params = node._params
     rules = None if op.variadic else op.vjps

@@ -330,7 +330,7 @@ class Tensor:
         self._check_in_place_allowed(symbol, other)
         value = _value(other)
         try:
-            ufunc(self.data, value, out=self.data, casting="same_kind")
+            ufunc(self.data, value, self.data)  # out positionally; casting is numpy's default "same_kind"
         except ValueError as error:
             raise ShapeError(
                 f"{symbol}: cannot update a tensor of shape {self.shape} in place with a value of "
