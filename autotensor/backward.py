@@ -8,6 +8,7 @@ several times are summed.  The graph is freed as it is consumed unless asked to 
 """
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -216,9 +217,24 @@ def _store_grad(node: Tensor, g: Any) -> None:
         node.grad = g if node.grad is None else node.grad + g
         return
     if node.grad is None:
-        node.grad = leaf(np.array(g, dtype=node.data.dtype))
+        # References to g: _run's variable, this parameter and getrefcount's argument (see _owns).
+        if node._op is None and _owns(g, node.data.dtype) and sys.getrefcount(g) <= 3:
+            node.grad = leaf(g)  # adopt it: nothing else can see this array, so no copy is needed
+        else:
+            node.grad = leaf(np.array(g, dtype=node.data.dtype))
     else:
         node.grad = leaf((node.grad.data + g).astype(node.data.dtype, copy=False))
+
+
+def _owns(g: Any, dtype: np.dtype) -> bool:
+    """Whether ``g`` is a writable ndarray of ``dtype`` that owns its memory (not a view).
+
+    With a reference count showing that nobody else holds it, such a gradient can become a
+    leaf's ``.grad`` without a copy (PyTorch steals such gradients too): no two gradients, and
+    no gradient and some data, can end up sharing memory.  Any other holder (another input's
+    pending gradient, a saved output, the cached seed) raises the count and forces the copy.
+    """
+    return type(g) is np.ndarray and g.base is None and g.flags.writeable and g.dtype == dtype
 
 
 def _check_saved(node: Tensor) -> None:
