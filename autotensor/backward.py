@@ -175,10 +175,16 @@ def _pull_back(node: Tensor, g: Any, grads: dict[int, Any], create_graph: bool) 
     """Apply the node's derivative rules, adding each input's share into ``grads``."""
     op = node._op
     parents = node._parents
-    # A saved output can only be stale if the node was edited (version > 0), so the common case
-    # costs one test; saved input versions are compared in _check_saved.
-    if node._version or node._saved_versions is not None:
+    # Values the rules read must not have been edited in place since the forward pass: an
+    # output only if the node itself was edited (version > 0), inputs by their saved versions.
+    # Compared here, inline, because it runs for most nodes; _check_saved raises the error.
+    if node._version:
         _check_saved(node)
+    saved = node._saved_versions
+    if saved is not None:
+        for parent, version in zip(parents, saved):
+            if parent._version != version:
+                _check_saved(node)
     if create_graph:
         values: Sequence[Any] = parents
         out: Any = node
