@@ -119,7 +119,7 @@ def _seed(root: Tensor, given: TensorLike | None, create_graph: bool) -> Any:
         if create_graph:
             seed = np.ones(root.shape, dtype=root.dtype)
         else:  # a cached read-only 1: the pass never writes into a gradient, and .grad gets a copy
-            seed = _ones(1, root.data.dtype).reshape(root.data.shape)
+            seed = _one(root.data.shape, root.data.dtype)
     else:
         if create_graph and isinstance(given, Tensor):
             seed = given
@@ -128,6 +128,19 @@ def _seed(root: Tensor, given: TensorLike | None, create_graph: bool) -> Any:
         if seed.shape != root.shape:
             raise ShapeError(f"backward: grad has shape {seed.shape} but the output has shape {root.shape}")
     return leaf(seed) if create_graph and not isinstance(seed, Tensor) else seed
+
+
+_ONES: dict[tuple[tuple[int, ...], np.dtype], np.ndarray] = {}
+
+
+def _one(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """A read-only array holding 1 of a one-element ``shape`` ((), (1,), (1, 1) ...), cached."""
+    key = (shape, dtype)
+    one = _ONES.get(key)
+    if one is None:
+        one = _ones(1, dtype).reshape(shape)
+        _ONES[key] = one
+    return one
 
 
 def _run(

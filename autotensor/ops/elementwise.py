@@ -189,13 +189,13 @@ def tanh(x: TensorLike) -> Tensor:
 
 def _tanh_vjp(g: Any, out: Any, x: Any) -> Any:
     # f'(z) = 1 - tanh(z)^2: the factor f'(z) in every delta of the documents.
-    if type(out) is np.ndarray and out.ndim and g.dtype == out.dtype:
-        # One temporary instead of three on large batches: slope is a new array (0-d results
-        # would be numpy scalars, hence ndim), so 1 - slope and the product can go in place.
+    if type(out) is np.ndarray and out.size >= 4096 and g.dtype == out.dtype:
+        # Large arrays: one temporary instead of three, since slope is a new array of ours and
+        # 1 - slope and the product can go in place (on small ones out= costs more than it saves).
         slope = out * out
-        np.subtract(1.0, slope, out=slope)
-        return np.multiply(g, slope, out=slope)
-    return g * (1 - out * out)
+        np.subtract(1.0, slope, slope)
+        return np.multiply(g, slope, slope)
+    return g * (1.0 - out * out)
 
 
 TANH = register(
