@@ -192,6 +192,9 @@ def report(results: dict[str, Any]) -> str:
             for name in names
         ])
     cross = results["crossover_batch"]
+    batch = results["batch_us"]
+    largest = max(batch["numpy"])
+    largest_ratio = batch["autotensor"][largest] / batch["numpy"][largest]
     return "\n".join([
         "## Scaling",
         "",
@@ -200,7 +203,8 @@ def report(results: dict[str, Any]) -> str:
         _curve_table(results["batch_us"], "batch"),
         "",
         (f"Crossover: from batch {cross:,} on, autotensor is within {round((WITHIN - 1) * 100)}% of hand-written numpy."
-         if cross else f"No batch size measured brings autotensor within {round((WITHIN - 1) * 100)}% of numpy."),
+         if cross else f"No batch size up to {largest:,} brings autotensor within {round((WITHIN - 1) * 100)}% of "
+         f"hand-written numpy ({largest_ratio:.2f}x at {largest:,})."),
         "",
         "### Depth (tanh layers of width 16, batch 64, one training step)",
         "",
@@ -209,6 +213,11 @@ def report(results: dict[str, Any]) -> str:
         "### Graph size (chain of tanh ops on 1x1, backward pass; time per node should stay flat)",
         "",
         markdown_table(["ops"] + [f"{name} backward" for name in names], chain_rows),
+        "",
+        "Single runs with Python's garbage collector on, as in a user's program.  The step in "
+        "time per node between 10^4 and 10^5 nodes, in both autograd engines, is the cyclic "
+        "collector scanning the large live graph while backward allocates (with `gc.disable()` "
+        "autotensor stays near its small-graph time per node); from 10^5 to 10^6 it is flat.",
     ])
 
 
