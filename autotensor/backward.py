@@ -152,11 +152,10 @@ def _run(
 ) -> dict[int, Any]:
     if root_grads is not None and len(root_grads) != len(roots):
         raise ShapeError(f"backward: {len(roots)} output(s) but {len(root_grads)} gradient(s)")
-    seeds = [_seed(root, None if root_grads is None else root_grads[i], create_graph) for i, root in enumerate(roots)]
-    order = topological_order(roots)  # raises before anything is written if the graph was freed
     grads: dict[int, Any] = {}
-    for root, seed in zip(roots, seeds):
-        _accumulate(grads, id(root), seed)
+    for number, root in enumerate(roots):
+        _accumulate(grads, id(root), _seed(root, None if root_grads is None else root_grads[number], create_graph))
+    order = topological_order(roots)  # raises before anything is written if the graph was freed
     target_ids = None if targets is None else {id(t) for t in targets}
     found: dict[int, Any] = {}
     previous_mode = flags.grad_enabled
