@@ -111,7 +111,7 @@ def _seed(root: Tensor, given: TensorLike | None, create_graph: bool) -> Any:
             "requires_grad=True, or it was computed under no_grad()"
         )
     if given is None:
-        if root.size != 1:
+        if root.data.size != 1:
             raise GraphError(
                 f"backward: the output has shape {root.shape}; pass grad= of that shape (an implicit "
                 f"gradient of 1 is only defined for one-element outputs)"
