@@ -477,8 +477,9 @@ def record(data: Any, op: Op, parents: tuple[Tensor, ...], params: dict[str, Any
                 out._op = op
                 out._parents = parents
                 out._params = params
-                # Remember input versions only for rules that read input values (see _check_saved).
-                out._saved_versions = tuple([p._version for p in parents]) if op.saves_inputs else None
+                # Remember input versions only for rules that read input values (see _check_saved);
+                # this is op.saves_inputs, tested on the string to spare a property call per op.
+                out._saved_versions = tuple([p._version for p in parents]) if "inputs" in op.saves else None
                 if flags.anomaly:
                     out._trace = "".join(traceback.format_stack(limit=8)[:-2])
                 break
