@@ -62,7 +62,7 @@ def backward(
     roots: Sequence[Tensor], grads: Sequence[TensorLike] | None, retain_graph: bool = False, create_graph: bool = False
 ) -> None:
     """Accumulate d(roots)/d(leaf) . grads into ``.grad`` of leaves and of retain_grad() tensors."""
-    _run(roots, grads, retain_graph or create_graph, create_graph, targets=None)
+    _run(roots, grads, retain_graph or create_graph, create_graph, None)  # no targets: fill .grad
 
 
 def grad(
@@ -235,24 +235,21 @@ def _store_grad(node: Tensor, g: Any) -> None:
         node.grad = g if node.grad is None else node.grad + g
         return
     if node.grad is None:
-        # References to g: _run's variable, this parameter and getrefcount's argument (see _owns).
-        if node._op is None and _owns(g, node.data.dtype) and sys.getrefcount(g) <= 3:
-            node.grad = leaf(g)  # adopt it: nothing else can see this array, so no copy is needed
+        # A leaf may adopt a gradient array nobody else holds instead of copying it (PyTorch
+        # steals such gradients too): a writable ndarray of the right dtype that owns its memory
+        # (not a view) and whose only references are _run's variable, this parameter and
+        # getrefcount's argument.  Any other holder (another input's pending gradient, a saved
+        # output, the cached seed) raises the count and forces the copy, so no two gradients,
+        # and no gradient and some data, ever share memory.
+        if (
+            node._op is None and type(g) is np.ndarray and g.base is None and g.flags.writeable
+            and g.dtype == node.data.dtype and sys.getrefcount(g) <= 3
+        ):
+            node.grad = leaf(g)
         else:
             node.grad = leaf(np.array(g, dtype=node.data.dtype))
     else:
         node.grad = leaf((node.grad.data + g).astype(node.data.dtype, copy=False))
-
-
-def _owns(g: Any, dtype: np.dtype) -> bool:
-    """Whether ``g`` is a writable ndarray of ``dtype`` that owns its memory (not a view).
-
-    With a reference count showing that nobody else holds it, such a gradient can become a
-    leaf's ``.grad`` without a copy (PyTorch steals such gradients too): no two gradients, and
-    no gradient and some data, can end up sharing memory.  Any other holder (another input's
-    pending gradient, a saved output, the cached seed) raises the count and forces the copy.
-    """
-    return type(g) is np.ndarray and g.base is None and g.flags.writeable and g.dtype == dtype
 
 
 def _check_saved(node: Tensor) -> None:
