@@ -11,7 +11,7 @@ from autotensor.backward import grad, topological_order
 from autotensor.errors import AnomalyError, AutotensorError, DTypeError, GraphError, ShapeError
 from autotensor.gradcheck import GradcheckResult, gradcheck, gradgradcheck
 from autotensor.ops import (
-    abs, add, broadcast_to, clip, concatenate, div, exp, getitem, leaky_relu, log, log_softmax,
+    abs, add, broadcast_to, clip, concatenate, div, exp, getitem, leaky_relu, linear, log, log_softmax,
     logsumexp, matmul, max, maximum, mean, min, minimum, mul, neg, pow, relu, reshape, sigmoid,
     softmax, softplus, sqrt, stack, sub, sum, swapaxes, tanh, transpose, where,
 )
@@ -25,7 +25,7 @@ __all__ = [
     "AnomalyError", "AutotensorError", "DTypeError", "GradcheckResult", "GraphError", "ShapeError",
     "Tensor", "abs", "add", "as_tensor", "broadcast_to", "clip", "concatenate", "detect_anomaly",
     "div", "enable_grad", "exp", "getitem", "grad", "gradcheck", "gradgradcheck", "is_grad_enabled",
-    "leaky_relu", "log", "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min",
+    "leaky_relu", "linear", "log", "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min",
     "minimum", "mul", "name_scope", "neg", "no_grad", "pow", "relu", "reshape", "sigmoid", "softmax",
     "softplus", "sqrt", "stack", "sub", "sum", "swapaxes", "tanh", "topological_order", "transpose",
     "viz", "where",

@@ -73,8 +73,7 @@ class Linear(Module):
         return weights, biases
 
     def forward(self, x: Any) -> at.Tensor:
-        z = _as_input(x) @ self.W
-        return z if self.b is None else z + self.b
+        return at.linear(_as_input(x), self.W, self.b)  # z = x @ W + b, one graph node
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.b is not None}"

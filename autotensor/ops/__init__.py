@@ -4,7 +4,7 @@ from autotensor.ops.elementwise import (
     abs, add, clip, div, exp, leaky_relu, log, maximum, minimum, mul, neg, pow, relu, sigmoid,
     softplus, sqrt, sub, tanh, where,
 )
-from autotensor.ops.linalg import matmul
+from autotensor.ops.linalg import linear, matmul
 from autotensor.ops.reductions import log_softmax, logsumexp, max, mean, min, softmax, sum
 from autotensor.ops.shape import (
     broadcast_to, concatenate, getitem, reshape, scatter_add, stack, swapaxes, transpose,
@@ -12,7 +12,7 @@ from autotensor.ops.shape import (
 
 __all__ = [
     "abs", "add", "broadcast_to", "clip", "concatenate", "div", "exp", "getitem", "leaky_relu",
-    "log", "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "mul",
+    "linear", "log", "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "mul",
     "neg", "pow", "relu", "reshape", "scatter_add", "sigmoid", "softmax", "softplus", "sqrt",
     "stack", "sub", "sum", "swapaxes", "tanh", "transpose", "where",
 ]

@@ -17,21 +17,29 @@ from autotensor.registry import Sample, register, uniform
 from autotensor.tensor import Tensor, TensorLike, as_tensor, record
 
 
-def matmul(a: TensorLike, b: TensorLike) -> Tensor:
-    """a @ b following numpy.matmul (1-D, 2-D and batched N-D operands)."""
+def _operands(a: TensorLike, b: TensorLike) -> tuple[Tensor, Tensor]:
+    """Both factors as Tensors; a Python number adopts the other factor's float dtype."""
     if not isinstance(a, Tensor):
         b = as_tensor(b)
-        a = as_tensor(a, like=b)
-    else:
-        b = as_tensor(b, like=a)
+        return as_tensor(a, like=b), b
+    return a, as_tensor(b, like=a)
+
+
+def _product(op: str, a: Tensor, b: Tensor) -> np.ndarray:
+    """numpy's matmul of the two, or an error naming the op and both shapes."""
     if a.data.ndim == 0 or b.data.ndim == 0:
-        raise ShapeError(f"matmul: operands must have at least one dimension, got shapes {a.shape} and {b.shape}")
+        raise ShapeError(f"{op}: operands must have at least one dimension, got shapes {a.shape} and {b.shape}")
     try:
         # For two matrices np.dot is the same product with less call overhead than the @ gufunc.
-        data = np.dot(a.data, b.data) if a.data.ndim == 2 == b.data.ndim else a.data @ b.data
+        return np.dot(a.data, b.data) if a.data.ndim == 2 == b.data.ndim else a.data @ b.data
     except ValueError:
-        raise ShapeError(f"matmul: cannot multiply {a.shape} by {b.shape}") from None
-    return record(data, MATMUL, (a, b))
+        raise ShapeError(f"{op}: cannot multiply {a.shape} by {b.shape}") from None
+
+
+def matmul(a: TensorLike, b: TensorLike) -> Tensor:
+    """a @ b following numpy.matmul (1-D, 2-D and batched N-D operands)."""
+    a, b = _operands(a, b)
+    return record(_product("matmul", a, b), MATMUL, (a, b))
 
 
 def _as_matrices(g: Any, a: Any, b: Any) -> tuple[Any, Any, Any]:
@@ -77,5 +85,42 @@ MATMUL = register(
         Sample("2x4 @ 4 (matrix-vector)", (uniform(2, 4), uniform(4)), matmul),
         Sample("2x3x4 @ 4x2 (batched, broadcast)", (uniform(2, 3, 4), uniform(4, 2)), matmul),
         Sample("2x1x3x4 @ 3x4x2 (batch broadcast)", (uniform(2, 1, 3, 4), uniform(3, 4, 2)), matmul),
+    ],
+)
+
+
+def linear(x: TensorLike, W: TensorLike, b: TensorLike | None = None) -> Tensor:
+    """The layer equation ``z = x @ W + b`` as one op (b optional, broadcast over the rows).
+
+    It is ``matmul`` followed by ``add``, fused so that a layer is one graph node instead of
+    two and the bias is added into the fresh product instead of a second full-size array.  Its
+    rules are the documents' per-layer formulas: ``delta W^T`` for the input, ``x^T delta`` for
+    the weights and the column sum of ``delta`` for the bias.
+    """
+    x, W = _operands(x, W)
+    data = _product("linear", x, W)
+    if b is None:
+        return record(data, LINEAR, (x, W))
+    b = as_tensor(b, like=x)
+    if b.data.shape != data.shape[data.ndim - b.data.ndim:] or b.data.ndim > data.ndim:
+        raise ShapeError(f"linear: a bias of shape {b.shape} does not fit outputs of shape {data.shape}")
+    if np.result_type(data, b.data) == data.dtype:
+        data += b.data  # the product is a new array nobody else holds: add the bias in place
+    else:
+        data = data + b.data
+    return record(data, LINEAR, (x, W, b))
+
+
+LINEAR = register(
+    "linear", linear,
+    # The bias, if any, does not enter the product's rules (``*bias`` takes it or nothing).
+    vjps=(lambda g, out, x, W, *bias: _matmul_vjp_a(g, out, x, W),
+          lambda g, out, x, W, *bias: _matmul_vjp_b(g, out, x, W),
+          lambda g, out, x, W, b: unbroadcast(g, b.shape)),
+    samples=[
+        Sample("4x3 @ 3x2 + 2", (uniform(4, 3), uniform(3, 2), uniform(2)), linear),
+        Sample("3 @ 3x2 + 2 (one row)", (uniform(3), uniform(3, 2), uniform(2)), linear),
+        Sample("2x4x3 @ 3x2 + 2 (batched)", (uniform(2, 4, 3), uniform(3, 2), uniform(2)), linear),
+        Sample("4x3 @ 3x2 (no bias)", (uniform(4, 3), uniform(3, 2)), linear),
     ],
 )
