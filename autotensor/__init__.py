@@ -7,26 +7,32 @@
 
 See README.md for a tour; ``autotensor.registry.REGISTRY`` lists every op with its rules.
 """
+# tensor first: it binds the modules that need the Tensor class (conversion, interop, ops,
+# backward) at its end, once the class exists.
+from autotensor.tensor import Tensor  # noqa: I001
 from autotensor.backward import grad, topological_order
-from autotensor.errors import AnomalyError, AutotensorError, DTypeError, GraphError, ShapeError
+from autotensor.errors import (
+    AnomalyError, ArgumentError, AutotensorError, DTypeError, GraphError, IndexingError, ShapeError,
+)
 from autotensor.gradcheck import GradcheckResult, gradcheck, gradgradcheck
 from autotensor.ops import (
     abs, add, broadcast_to, clip, concatenate, div, exp, getitem, leaky_relu, linear, log, log_softmax,
     logsumexp, matmul, max, maximum, mean, min, minimum, mul, neg, pow, relu, reshape, sigmoid,
     softmax, softplus, sqrt, stack, sub, sum, swapaxes, tanh, transpose, where,
 )
-from autotensor.state import detect_anomaly, enable_grad, is_grad_enabled, name_scope, no_grad
-from autotensor.tensor import Tensor, as_tensor
+from autotensor.state import detect_anomaly, enable_grad, is_grad_enabled, name_scope, no_grad, set_grad_enabled
+from autotensor.conversion import as_tensor
 from autotensor import viz  # graph drawing; imports the graphviz package only when drawing
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "AnomalyError", "AutotensorError", "DTypeError", "GradcheckResult", "GraphError", "ShapeError",
+    "AnomalyError", "ArgumentError", "AutotensorError", "DTypeError", "GradcheckResult", "GraphError",
+    "IndexingError", "ShapeError",
     "Tensor", "abs", "add", "as_tensor", "broadcast_to", "clip", "concatenate", "detect_anomaly",
     "div", "enable_grad", "exp", "getitem", "grad", "gradcheck", "gradgradcheck", "is_grad_enabled",
     "leaky_relu", "linear", "log", "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min",
-    "minimum", "mul", "name_scope", "neg", "no_grad", "pow", "relu", "reshape", "sigmoid", "softmax",
+    "minimum", "mul", "name_scope", "neg", "no_grad", "pow", "relu", "reshape", "set_grad_enabled", "sigmoid", "softmax",
     "softplus", "sqrt", "stack", "sub", "sum", "swapaxes", "tanh", "topological_order", "transpose",
     "viz", "where",
 ]

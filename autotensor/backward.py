@@ -9,15 +9,21 @@ several times are summed.  The graph is freed as it is consumed unless asked to 
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from autotensor.broadcasting import _ones
+from autotensor.conversion import raw, to_array
 from autotensor.errors import AnomalyError, GraphError, ShapeError
-from autotensor.state import flags
-from autotensor.tensor import Tensor, TensorLike, _value, leaf
+from autotensor.state import per_thread
+from autotensor.tensor import Tensor, TensorLike, leaf
+
+# Backward passes in several threads may reach the same leaves (shared parameters): adding into
+# ``.grad`` is a read-modify-write, done under this lock so no contribution is lost.
+_GRAD_LOCK = threading.Lock()
 
 
 def topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
@@ -124,7 +130,7 @@ def _seed(root: Tensor, given: TensorLike | None, create_graph: bool) -> Any:
         if create_graph and isinstance(given, Tensor):
             seed = given
         else:
-            seed = np.asarray(_value(given), dtype=root.dtype)
+            seed = to_array(raw(given), what="backward: grad").astype(root.dtype, copy=False)
         if seed.shape != root.shape:
             raise ShapeError(f"backward: grad has shape {seed.shape} but the output has shape {root.shape}")
     return leaf(seed) if create_graph and not isinstance(seed, Tensor) else seed
@@ -158,8 +164,10 @@ def _run(
     order = topological_order(roots)  # raises before anything is written if the graph was freed
     target_ids = None if targets is None else {id(t) for t in targets}
     found: dict[int, Any] = {}
-    previous_mode = flags.grad_enabled
-    flags.grad_enabled = create_graph  # record the rules' own ops only when asked to
+    switches = per_thread.switches
+    previous_mode = switches.grad_enabled
+    switches.grad_enabled = create_graph  # record the rules' own ops only when asked to (this thread)
+    anomaly = switches.anomaly
     try:
         for position in range(len(order)):
             node = order[position]
@@ -173,29 +181,29 @@ def _run(
             elif node._op is None or node._retains_grad:
                 _store_grad(node, g)
             if node._op is not None:
-                _pull_back(node, g, grads, create_graph)
+                _pull_back(node, g, grads, create_graph, anomaly)
                 if not retain_graph:
                     node._parents = None
                     node._params = None
                     node._saved_versions = None
     finally:
-        flags.grad_enabled = previous_mode
+        switches.grad_enabled = previous_mode
     return found
 
 
-def _pull_back(node: Tensor, g: Any, grads: dict[int, Any], create_graph: bool) -> None:
+def _pull_back(node: Tensor, g: Any, grads: dict[int, Any], create_graph: bool, anomaly: bool) -> None:
     """Apply the node's derivative rules, adding each input's share into ``grads``."""
     op = node._op
     parents = node._parents
     # Values the rules read must not have been edited in place since the forward pass: an
     # output only if the node itself was edited (version > 0), inputs by their saved versions.
     # Compared here, inline, because it runs for most nodes; _check_saved raises the error.
-    if node._version:
+    if node._version[0]:
         _check_saved(node)
     saved = node._saved_versions
     if saved is not None:
         for parent, version in zip(parents, saved):
-            if parent._version != version:
+            if parent._version[0] != version:
                 _check_saved(node)
     if create_graph:
         values: Sequence[Any] = parents
@@ -215,7 +223,7 @@ def _pull_back(node: Tensor, g: Any, grads: dict[int, Any], create_graph: bool) 
                 f"{op.name}: the derivative rule for input {argnum} returned shape {contribution.shape}, "
                 f"the input has shape {parent.shape}"
             )
-        if flags.anomaly:
+        if anomaly:
             _check_finite_gradient(node, argnum, contribution)
         # _accumulate, inlined: this line runs once per edge of the graph.
         key = id(parent)
@@ -230,48 +238,50 @@ def _accumulate(grads: dict[int, Any], key: int, contribution: Any) -> None:
 
 
 def _store_grad(node: Tensor, g: Any) -> None:
-    """Add ``g`` into ``node.grad`` (a fresh array: gradients never alias each other or data)."""
-    if isinstance(g, Tensor):  # recorded backward: keep the graph of the gradient
-        node.grad = g if node.grad is None else node.grad + g
-        return
-    if node.grad is None:
+    """Add ``g`` into ``node.grad`` (a fresh array: gradients never alias each other or data).
+
+    Under a lock: backward passes in two threads may reach the same leaf.
+    """
+    with _GRAD_LOCK:
+        if isinstance(g, Tensor):  # recorded backward: keep the graph of the gradient
+            node.grad = g if node.grad is None else node.grad + g
+        elif node.grad is not None:
+            node.grad = leaf((node.grad.data + g).astype(node.data.dtype, copy=False))
         # A leaf may adopt a gradient array nobody else holds instead of copying it (PyTorch
         # steals such gradients too): a writable ndarray of the right dtype that owns its memory
         # (not a view) and whose only references are _run's variable, this parameter and
         # getrefcount's argument.  Any other holder (another input's pending gradient, a saved
         # output, the cached seed) raises the count and forces the copy, so no two gradients,
         # and no gradient and some data, ever share memory.
-        if (
+        elif (
             node._op is None and type(g) is np.ndarray and g.base is None and g.flags.writeable
             and g.dtype == node.data.dtype and sys.getrefcount(g) <= 3
         ):
             node.grad = leaf(g)
         else:
             node.grad = leaf(np.array(g, dtype=node.data.dtype))
-    else:
-        node.grad = leaf((node.grad.data + g).astype(node.data.dtype, copy=False))
 
 
 def _check_saved(node: Tensor) -> None:
     """Refuse to differentiate with values that were edited in place after the forward pass."""
     op = node._op
-    if op.saves_output and node._version != 0:
+    if op.saves_output and node._version[0] != 0:
         raise GraphError(
             f"backward: {op.name} needs its output of shape {node.shape}, which was modified in place "
-            f"after the forward pass (version {node._version}, expected 0)"
+            f"after the forward pass (version {node._version[0]}, expected 0)"
         )
     if node._saved_versions is None:
         return
     for number, (parent, saved) in enumerate(zip(node._parents, node._saved_versions)):
-        if parent._version != saved:
+        if parent._version[0] != saved:
             raise GraphError(
                 f"backward: {op.name} needs its input {number} of shape {parent.shape}, which was modified "
-                f"in place after the forward pass (version {parent._version}, saved at version {saved})"
+                f"in place after the forward pass (version {parent._version[0]}, saved at version {saved})"
             )
 
 
 def _check_finite_gradient(node: Tensor, argnum: int, contribution: Any) -> None:
-    values = _value(contribution)
+    values = raw(contribution)
     if values.dtype.kind == "f" and not np.isfinite(values).all():
         where = f"\nThe forward {node._op.name} was called here:\n{node._trace}" if node._trace else ""
         raise AnomalyError(

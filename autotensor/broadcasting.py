@@ -15,18 +15,31 @@ def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
     """Sum ``grad`` (ndarray or Tensor) down to ``shape``; returns it unchanged if it fits."""
     if grad.shape == shape:
         return grad
-    if type(grad) is np.ndarray and grad.ndim == 2 and len(shape) == 1 and grad.shape[1] == shape[0]:
+    is_array = type(grad) is np.ndarray
+    if is_array and grad.dtype == np.float64 and grad.ndim == 2 and len(shape) == 1 and grad.shape[1] == shape[0]:
         # Bias gradients (N, k) -> (k,): a BLAS product with ones is ~20x faster than sum(axis=0)
         # on tall, narrow arrays, where numpy's reduction walks memory with a tiny inner loop.
+        # Only in float64: BLAS accumulates in the operands' precision, and a float32 sum of
+        # 2^25 ones would stop growing at 2^24.
         return _ones(grad.shape[0], grad.dtype) @ grad
     extra = grad.ndim - len(shape)
     axes = tuple(range(extra)) + tuple(
         extra + i for i, length in enumerate(shape) if length == 1 and grad.shape[extra + i] != 1
     )
-    if type(grad) is np.ndarray and grad.ndim == 2 and axes == (0,):
-        summed = _ones(grad.shape[0], grad.dtype) @ grad  # (N, k) -> (1, k): the same sum, kept 2-D
+    if not axes:
+        summed = grad
+    elif not is_array:
+        summed = grad.sum(axis=axes, keepdims=True)  # a Tensor: the recorded sum op
+    elif grad.dtype == np.float64:
+        if grad.ndim == 2 and axes == (0,):
+            summed = _ones(grad.shape[0], grad.dtype) @ grad  # (N, k) -> (1, k): the same sum, kept 2-D
+        else:
+            summed = grad.sum(axis=axes, keepdims=True)
     else:
-        summed = grad.sum(axis=axes, keepdims=True) if axes else grad
+        # Lower precisions accumulate in float64: numpy sums across rows one after another (its
+        # pairwise summation only runs along contiguous memory), which in float32 would lose
+        # every addition once the total passes 2^24 times the addend.
+        summed = grad.sum(axis=axes, keepdims=True, dtype=np.float64).astype(grad.dtype)
     return summed.reshape(shape)
 
 

@@ -1,9 +1,10 @@
 """The library's own exception types.
 
 Every error the engine raises on bad input is an :class:`AutotensorError`, so callers (and the
-fuzz tests) can tell "the library refused this, with a reason" apart from a bug.  The concrete
-classes also derive from the matching built-in exception so ordinary ``except ValueError``
-code keeps working.
+fuzz tests) can tell "the library refused this, with a reason" apart from a bug.  Each concrete
+class also derives from the built-in exception a caller would catch for the same mistake, so
+ordinary ``except ValueError`` / ``except IndexError`` / ``except TypeError`` code keeps working
+(as numpy's ``AxisError`` is both a ValueError and an IndexError).
 """
 
 
@@ -12,11 +13,21 @@ class AutotensorError(Exception):
 
 
 class ShapeError(AutotensorError, ValueError):
-    """Operand shapes do not fit the op (broadcasting, matmul, reshape, axes, gradients)."""
+    """Operand shapes do not fit the op (broadcasting, matmul, reshape, gradients)."""
+
+
+class IndexingError(ShapeError, IndexError):
+    """An index or an axis that does not exist in the tensor (also an ``IndexError``)."""
 
 
 class DTypeError(AutotensorError, TypeError):
-    """Data of a kind the op cannot use (non-numeric, integer tensors asking for gradients)."""
+    """Data or an argument of a kind the op cannot use: strings, None, a float axis, integer
+    tensors asking for gradients."""
+
+
+class ArgumentError(AutotensorError, ValueError):
+    """An argument of the right kind with a value the op does not accept (``clip`` with no
+    bounds, an integer raised to a negative integer power)."""
 
 
 class GraphError(AutotensorError, RuntimeError):

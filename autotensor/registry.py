@@ -10,6 +10,9 @@ An op is registered right below its forward function, with
   gradient are called, so a constant input (the data ``X`` in ``X @ W``) costs nothing.
 * ``saves``: which values the rules read ("inputs", "output", both or neither), so backward
   can refuse to run when one of them was edited in place after the forward pass.
+* ``view``: the output may share memory with the first input (reshape, transpose).  Such an
+  output shares its input's version counter, so an in-place edit through either is seen by
+  every recorded op that saved the other.
 * ``samples``: inputs inside the op's domain (positive for log, away from kinks for relu),
   including broadcast and 1-D shapes.  ``gradcheck`` runs every sample, so an op cannot be
   registered unchecked; ``tests/test_registry.py`` also fails on an exported op that is not
@@ -45,6 +48,7 @@ class Op:
     vjps: Sequence[Rule]
     saves: str = "inputs"
     variadic: bool = False
+    view: bool = False
     samples: list[Sample] = field(default_factory=list)
 
     @property
@@ -82,13 +86,17 @@ def register(
     saves: str = "inputs",
     samples: Sequence[Sample] = (),
     variadic: bool = False,
+    view: bool = False,
 ) -> Op:
     """Enter an op in the registry (once) and return it for the forward function to record."""
     if name in REGISTRY:
         raise ValueError(f"op {name!r} is registered twice")
     if saves not in {"", "inputs", "output", "inputs+output"}:
         raise ValueError(f"op {name!r}: saves must name 'inputs' and/or 'output', got {saves!r}")
-    op = Op(name, function, tuple(vjps), saves, variadic, list(samples))
+    if view and "output" in saves:
+        # A view's counter is its base's, so "edited since the forward pass" cannot be read off it.
+        raise ValueError(f"op {name!r}: an op whose output is a view cannot save its output")
+    op = Op(name, function, tuple(vjps), saves, variadic, view, list(samples))
     REGISTRY[name] = op
     return op
 

@@ -1,16 +1,23 @@
-"""Process-wide switches of the engine: grad mode, anomaly detection and the naming scope.
+"""The engine's switches: grad mode, anomaly detection and the naming scope, one set per thread.
 
-They live in one tiny module so that the hot path reads a module global (cheap) and so that
-every switch is a context manager that restores the previous value, even on error.
+Every switch belongs to the thread that set it (PyTorch keeps grad mode per thread too): one
+thread evaluating a model under ``no_grad()`` must not stop another thread's training from
+recording, and the grad-mode change a backward pass makes while it runs stays in its thread.
+A new thread starts with the defaults: recording on, anomaly detection off, no scope.
+
+Ops read the switches on every call, so reading them must be cheap: ``current()`` costs one
+thread-local lookup, after which the three switches are plain slot reads.  Every switch is a
+context manager that restores the previous value on exit, even on error.
 """
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 
 
-class _Flags:
-    """Mutable switches; a single instance, read by ops on every call."""
+class Switches:
+    """The switches of one thread (read by ops on every call)."""
 
     __slots__ = ("grad_enabled", "anomaly", "scope")
 
@@ -20,29 +27,43 @@ class _Flags:
         self.scope: str | None = None
 
 
-flags = _Flags()
+class _PerThread(threading.local):
+    """``threading.local`` runs ``__init__`` once in every thread that touches it."""
+
+    def __init__(self) -> None:
+        self.switches = Switches()
+
+
+per_thread = _PerThread()  # read by the engine's hot paths as per_thread.switches
+
+
+def current() -> Switches:
+    """This thread's switches."""
+    return per_thread.switches
 
 
 class _GradMode(contextlib.ContextDecorator):
-    """Context manager and decorator that sets grad mode and restores it on exit."""
+    """Context manager and decorator that sets this thread's grad mode and restores it on exit."""
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
         self._previous: list[bool] = []
 
     def __enter__(self) -> None:
-        self._previous.append(flags.grad_enabled)
-        flags.grad_enabled = self.enabled
+        switches = per_thread.switches
+        self._previous.append(switches.grad_enabled)
+        switches.grad_enabled = self.enabled
 
     def __exit__(self, *exc: object) -> None:
-        flags.grad_enabled = self._previous.pop()
+        per_thread.switches.grad_enabled = self._previous.pop()
 
 
 def no_grad() -> _GradMode:
     """Record nothing inside: ops return plain results with ``requires_grad=False``.
 
     Use it for evaluation and for parameter updates (``with at.no_grad(): W -= lr * W.grad``).
-    Works as ``with at.no_grad():`` and as the decorator ``@at.no_grad()``.
+    Works as ``with at.no_grad():`` and as the decorator ``@at.no_grad()``.  It affects only the
+    calling thread.
     """
     return _GradMode(False)
 
@@ -52,26 +73,49 @@ def enable_grad() -> _GradMode:
     return _GradMode(True)
 
 
+class set_grad_enabled(_GradMode):  # noqa: N801 - named like the function PyTorch users know
+    """Set this thread's grad mode: ``at.set_grad_enabled(False)`` as a plain call switches it
+    until changed again; ``with at.set_grad_enabled(flag):`` restores the previous mode on exit."""
+
+    def __init__(self, mode: bool) -> None:
+        super().__init__(bool(mode))
+        switches = per_thread.switches
+        self._previous.append(switches.grad_enabled)  # the mode to restore if used with ``with``
+        switches.grad_enabled = self.enabled
+
+    def __enter__(self) -> None:
+        pass  # already set by the call
+
+    def __call__(self, function):  # type: ignore[no-untyped-def]
+        # Used as a decorator: creating it switched the mode, which only the calls should do.
+        per_thread.switches.grad_enabled = self._previous.pop()
+        return super().__call__(function)
+
+    def _recreate_cm(self) -> _GradMode:
+        return _GradMode(self.enabled)  # as a decorator: set on every call, restored after it
+
+
 def is_grad_enabled() -> bool:
-    """Whether ops currently record the graph."""
-    return flags.grad_enabled
+    """Whether ops currently record the graph in this thread."""
+    return per_thread.switches.grad_enabled
 
 
 @contextlib.contextmanager
 def detect_anomaly() -> Iterator[None]:
-    """Raise :class:`~autotensor.errors.AnomalyError` at the first NaN/Inf.
+    """Raise :class:`~autotensor.errors.AnomalyError` at the first NaN/Inf (in this thread).
 
     Inside the block every op checks its forward output and the backward pass checks every
     gradient a derivative rule returns; the error names the op (and for backward the forward
     op the rule belongs to and where it was called).  Off by default: outside the block the
     only cost is one attribute read per op.
     """
-    previous = flags.anomaly
-    flags.anomaly = True
+    switches = per_thread.switches
+    previous = switches.anomaly
+    switches.anomaly = True
     try:
         yield
     finally:
-        flags.anomaly = previous
+        switches.anomaly = previous
 
 
 class _NameScope(contextlib.ContextDecorator):
@@ -91,15 +135,16 @@ class _NameScope(contextlib.ContextDecorator):
         return _NameScope(self.name)  # as a decorator, a fresh scope per call (recursion-safe)
 
     def __enter__(self) -> None:
-        self._previous = previous = flags.scope
-        flags.scope = self.name if previous is None else f"{previous}.{self.name}"
+        switches = per_thread.switches
+        self._previous = previous = switches.scope
+        switches.scope = self.name if previous is None else f"{previous}.{self.name}"
 
     def __exit__(self, *exc: object) -> None:
-        flags.scope = self._previous
+        per_thread.switches.scope = self._previous
 
 
 def name_scope(name: str) -> _NameScope:
-    """Tag every tensor produced inside with ``scope`` (nested scopes join with ".").
+    """Tag every tensor produced inside (in this thread) with ``scope`` (nested scopes join with ".").
 
     The engine does nothing with the tag; graph drawing groups nodes by it, and ``nn`` opens a
     scope per module so a drawing shows which layer made which node.  Works as ``with

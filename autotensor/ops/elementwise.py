@@ -4,33 +4,31 @@ Binary ops follow numpy broadcasting; their rules hand the (possibly larger) out
 ``unbroadcast``, which sums it back to each input's shape.  In every rule ``g`` is the
 gradient of the loss with respect to the op's output, ``out`` the output value and the inputs
 follow; on the fast path these are ndarrays, with ``create_graph=True`` they are Tensors.
+Functions that need floats (exp, log, tanh ...) compute integer input in float64.
 """
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
 
-from autotensor.broadcasting import unbroadcast
-from autotensor.errors import ShapeError
+from autotensor.broadcasting import broadcast_shapes, unbroadcast
+from autotensor.conversion import as_tensor, describe, float_data, operands, raw, to_array
+from autotensor.errors import ArgumentError, DTypeError
 from autotensor.registry import Op, Sample, away_from, distinct, register, uniform
-from autotensor.tensor import Tensor, TensorLike, _value, as_tensor, record
-
-
-def _operands(a: TensorLike, b: TensorLike) -> tuple[Tensor, Tensor]:
-    """Both operands as Tensors; a Python number adopts the other operand's float dtype."""
-    if not isinstance(a, Tensor):
-        b = as_tensor(b)
-        return as_tensor(a, like=b), b
-    return a, as_tensor(b, like=a)
+from autotensor.tensor import Tensor, TensorLike, record
 
 
 def _broadcasting(op: Op, ufunc: np.ufunc, a: Tensor, b: Tensor) -> np.ndarray:
-    """Apply a binary ufunc, turning numpy's broadcast failure into an error naming the op."""
+    """Apply a binary ufunc; numpy's failures become errors naming the op and the operands."""
     try:
         return ufunc(a.data, b.data)
-    except ValueError:
-        raise ShapeError(f"{op.name}: cannot broadcast shapes {a.shape} and {b.shape}") from None
+    except ValueError as error:
+        broadcast_shapes(op.name, a.shape, b.shape)  # raises the ShapeError if that is the problem
+        raise ArgumentError(f"{op.name}: {error} (operands of dtypes {a.dtype} and {b.dtype})") from None
+    except TypeError as error:
+        raise DTypeError(f"{op.name}: not defined for operands of dtypes {a.dtype} and {b.dtype} ({error})") from None
 
 
 def _binary_samples(call: Any, positive_b: bool = False) -> list[Sample]:
@@ -51,7 +49,7 @@ def _binary_samples(call: Any, positive_b: bool = False) -> list[Sample]:
 # ---------------------------------------------------------------- add, sub, mul, div, neg
 def add(a: TensorLike, b: TensorLike) -> Tensor:
     """a + b with broadcasting."""
-    a, b = _operands(a, b)
+    a, b = operands("add", a, b)
     return record(_broadcasting(ADD, np.add, a, b), ADD, (a, b))
 
 
@@ -66,7 +64,7 @@ ADD = register(
 
 def sub(a: TensorLike, b: TensorLike) -> Tensor:
     """a - b with broadcasting."""
-    a, b = _operands(a, b)
+    a, b = operands("sub", a, b)
     return record(_broadcasting(SUB, np.subtract, a, b), SUB, (a, b))
 
 
@@ -81,7 +79,7 @@ SUB = register(
 
 def mul(a: TensorLike, b: TensorLike) -> Tensor:
     """a * b (elementwise) with broadcasting."""
-    a, b = _operands(a, b)
+    a, b = operands("mul", a, b)
     return record(_broadcasting(MUL, np.multiply, a, b), MUL, (a, b))
 
 
@@ -95,7 +93,7 @@ MUL = register(
 
 def div(a: TensorLike, b: TensorLike) -> Tensor:
     """a / b with broadcasting."""
-    a, b = _operands(a, b)
+    a, b = operands("div", a, b)
     return record(_broadcasting(DIV, np.true_divide, a, b), DIV, (a, b))
 
 
@@ -111,7 +109,9 @@ DIV = register(
 
 def neg(x: TensorLike) -> Tensor:
     """-x."""
-    x = as_tensor(x)
+    x = as_tensor(x, op="neg")
+    if x.dtype == bool:
+        raise DTypeError(f"neg: cannot negate a boolean tensor of shape {x.shape}; use ~ (logical not) on its data")
     return record(np.negative(x.data), NEG, (x,))
 
 
@@ -121,19 +121,39 @@ NEG = register("neg", neg, vjps=(lambda g, out, x: -g,), saves="",
 
 def pow(base: TensorLike, exponent: TensorLike) -> Tensor:  # noqa: A001 - the op's name
     """base ** exponent; both may be tensors (the exponent's gradient needs base > 0)."""
-    base, exponent = _operands(base, exponent)
+    base, exponent = operands("pow", base, exponent)
     return record(_broadcasting(POW, np.power, base, exponent), POW, (base, exponent))
+
+
+def _pow_base_vjp(g: Any, out: Any, x: Any, p: Any) -> Any:
+    # d/dx x^p = p x^(p-1).  Where p = 0 and x = 0 that is 0 * inf, but x^0 = 1 is flat: the
+    # derivative is 0 (PyTorch's convention), so a safe base of 1 is used there.
+    shape = x.shape
+    flat = (raw(x) == 0) & (raw(p) == 0)
+    if flat.any():
+        x = np.where(flat, 1.0, x)
+    return unbroadcast(g * p * x ** (p - 1), shape)
+
+
+def _pow_exponent_vjp(g: Any, out: Any, x: Any, p: Any) -> Any:
+    # d/dp x^p = x^p log x.  At x = 0 with p >= 0 that is 0 * -inf (or 1 * -inf for p = 0);
+    # PyTorch takes it as 0 there, which the safe base of 1 (log 1 = 0) gives.
+    zero_base = (raw(x) == 0) & (raw(p) >= 0)
+    if zero_base.any():
+        x = np.where(zero_base, 1.0, x)
+    return unbroadcast(g * out * np.log(x), p.shape)
 
 
 POW = register(
     "pow", pow,
-    vjps=(lambda g, out, x, p: unbroadcast(g * p * x ** (p - 1), x.shape),
-          lambda g, out, x, p: unbroadcast(g * out * np.log(x), p.shape)),
+    vjps=(_pow_base_vjp, _pow_exponent_vjp),
     saves="inputs+output",
     samples=[
         Sample("2x3 ** 2x3", (uniform(2, 3, low=0.5, high=2.0), uniform(2, 3, low=-1.5, high=2.5)), pow),
         Sample("4 ** () (scalar exponent)", (uniform(4, low=0.5, high=2.0), np.array(3.0)), pow),
         Sample("3x1 ** 2 (broadcast)", (uniform(3, 1, low=0.5, high=2.0), uniform(2, low=0.5, high=2.0)), pow),
+        Sample("[0, 1.5] ** [0, 2, 3] base 0 (x only)", (np.array([[0.0], [1.5]]),),
+               lambda x: pow(x, np.array([0.0, 2.0, 3.0])), twice_differentiable=False),
     ],
 )
 
@@ -141,8 +161,8 @@ POW = register(
 # ---------------------------------------------------------------- exp, log, sqrt, abs
 def exp(x: TensorLike) -> Tensor:
     """e ** x."""
-    x = as_tensor(x)
-    return record(np.exp(x.data), EXP, (x,))
+    x = as_tensor(x, op="exp")
+    return record(np.exp(float_data(x)), EXP, (x,))
 
 
 EXP = register("exp", exp, vjps=(lambda g, out, x: g * out,), saves="output",
@@ -151,8 +171,8 @@ EXP = register("exp", exp, vjps=(lambda g, out, x: g * out,), saves="output",
 
 def log(x: TensorLike) -> Tensor:
     """Natural logarithm (x > 0)."""
-    x = as_tensor(x)
-    return record(np.log(x.data), LOG, (x,))
+    x = as_tensor(x, op="log")
+    return record(np.log(float_data(x)), LOG, (x,))
 
 
 LOG = register("log", log, vjps=(lambda g, out, x: g / x,),
@@ -162,8 +182,8 @@ LOG = register("log", log, vjps=(lambda g, out, x: g / x,),
 
 def sqrt(x: TensorLike) -> Tensor:
     """Square root (x >= 0; the gradient is infinite at 0)."""
-    x = as_tensor(x)
-    return record(np.sqrt(x.data), SQRT, (x,))
+    x = as_tensor(x, op="sqrt")
+    return record(np.sqrt(float_data(x)), SQRT, (x,))
 
 
 SQRT = register("sqrt", sqrt, vjps=(lambda g, out, x: g * 0.5 / out,), saves="output",
@@ -172,19 +192,19 @@ SQRT = register("sqrt", sqrt, vjps=(lambda g, out, x: g * 0.5 / out,), saves="ou
 
 def abs(x: TensorLike) -> Tensor:  # noqa: A001 - the op's name
     """|x|; the derivative sign(x) is taken as 0 at x = 0."""
-    x = as_tensor(x)
+    x = as_tensor(x, op="abs")
     return record(np.abs(x.data), ABS, (x,))
 
 
-ABS = register("abs", abs, vjps=(lambda g, out, x: g * np.sign(_value(x)),),
+ABS = register("abs", abs, vjps=(lambda g, out, x: g * np.sign(raw(x)),),
                samples=[Sample("2x3 away from 0", (away_from(2, 3),), abs)])
 
 
 # ---------------------------------------------------------------- activations
 def tanh(x: TensorLike) -> Tensor:
     """Hyperbolic tangent, the documents' activation."""
-    x = as_tensor(x)
-    return record(np.tanh(x.data), TANH, (x,))
+    x = as_tensor(x, op="tanh")
+    return record(np.tanh(float_data(x)), TANH, (x,))
 
 
 def _tanh_vjp(g: Any, out: Any, x: Any) -> Any:
@@ -215,8 +235,8 @@ def _stable_sigmoid(x: np.ndarray) -> np.ndarray:
 
 def sigmoid(x: TensorLike) -> Tensor:
     """Logistic function 1 / (1 + e^-x), computed without overflow for any x."""
-    x = as_tensor(x)
-    return record(_stable_sigmoid(x.data), SIGMOID, (x,))
+    x = as_tensor(x, op="sigmoid")
+    return record(_stable_sigmoid(float_data(x)), SIGMOID, (x,))
 
 
 SIGMOID = register(
@@ -231,22 +251,24 @@ SIGMOID = register(
 
 def relu(x: TensorLike) -> Tensor:
     """max(x, 0); the derivative is taken as 0 at x = 0."""
-    x = as_tensor(x)
+    x = as_tensor(x, op="relu")
     return record(np.maximum(x.data, 0), RELU, (x,))
 
 
-RELU = register("relu", relu, vjps=(lambda g, out, x: g * (_value(x) > 0),),
+RELU = register("relu", relu, vjps=(lambda g, out, x: g * (raw(x) > 0),),
                 samples=[Sample("2x3 away from 0", (away_from(2, 3),), relu)])
 
 
 def leaky_relu(x: TensorLike, slope: float = 0.01) -> Tensor:
     """x for x > 0, slope * x otherwise."""
-    x = as_tensor(x)
+    x = as_tensor(x, op="leaky_relu")
+    if not isinstance(slope, numbers.Real) or isinstance(slope, bool):
+        raise DTypeError(f"leaky_relu: slope must be a real number, got {describe(slope)}")
     return record(np.where(x.data > 0, x.data, slope * x.data), LEAKY_RELU, (x,), {"slope": slope})
 
 
 def _leaky_relu_vjp(g: Any, out: Any, x: Any, slope: float) -> Any:
-    return g * np.where(_value(x) > 0, 1.0, slope).astype(g.dtype)
+    return g * np.where(raw(x) > 0, 1.0, slope).astype(g.dtype)
 
 
 LEAKY_RELU = register(
@@ -257,8 +279,8 @@ LEAKY_RELU = register(
 
 def softplus(x: TensorLike) -> Tensor:
     """log(1 + e^x), computed as logaddexp(0, x): no overflow at x = 1000."""
-    x = as_tensor(x)
-    return record(np.logaddexp(0, x.data), SOFTPLUS, (x,))
+    x = as_tensor(x, op="softplus")
+    return record(np.logaddexp(0, float_data(x)), SOFTPLUS, (x,))
 
 
 def _sigmoid_of(x: Any) -> Any:
@@ -282,14 +304,14 @@ def _winner_share(first: np.ndarray, second: np.ndarray, wins: np.ufunc) -> np.n
 
 def maximum(a: TensorLike, b: TensorLike) -> Tensor:
     """Elementwise max with broadcasting; on ties each input gets half the gradient."""
-    a, b = _operands(a, b)
+    a, b = operands("maximum", a, b)
     return record(_broadcasting(MAXIMUM, np.maximum, a, b), MAXIMUM, (a, b))
 
 
 MAXIMUM = register(
     "maximum", maximum,
-    vjps=(lambda g, out, a, b: unbroadcast(g * _winner_share(_value(a), _value(b), np.greater), a.shape),
-          lambda g, out, a, b: unbroadcast(g * _winner_share(_value(b), _value(a), np.greater), b.shape)),
+    vjps=(lambda g, out, a, b: unbroadcast(g * _winner_share(raw(a), raw(b), np.greater), a.shape),
+          lambda g, out, a, b: unbroadcast(g * _winner_share(raw(b), raw(a), np.greater), b.shape)),
     samples=[Sample("2x3 . 2x3", (distinct(2, 3), distinct(2, 3) + 0.1), maximum),
              Sample("2x3 . 3 (broadcast)", (distinct(2, 3), distinct(3) + 0.05), maximum)],
 )
@@ -297,29 +319,48 @@ MAXIMUM = register(
 
 def minimum(a: TensorLike, b: TensorLike) -> Tensor:
     """Elementwise min with broadcasting; on ties each input gets half the gradient."""
-    a, b = _operands(a, b)
+    a, b = operands("minimum", a, b)
     return record(_broadcasting(MINIMUM, np.minimum, a, b), MINIMUM, (a, b))
 
 
 MINIMUM = register(
     "minimum", minimum,
-    vjps=(lambda g, out, a, b: unbroadcast(g * _winner_share(_value(a), _value(b), np.less), a.shape),
-          lambda g, out, a, b: unbroadcast(g * _winner_share(_value(b), _value(a), np.less), b.shape)),
+    vjps=(lambda g, out, a, b: unbroadcast(g * _winner_share(raw(a), raw(b), np.less), a.shape),
+          lambda g, out, a, b: unbroadcast(g * _winner_share(raw(b), raw(a), np.less), b.shape)),
     samples=[Sample("2x3 . 2x3", (distinct(2, 3), distinct(2, 3) + 0.1), minimum),
              Sample("4x1 . 3 (broadcast)", (distinct(4, 1), distinct(3) + 0.05), minimum)],
 )
 
 
-def clip(x: TensorLike, low: float | None = None, high: float | None = None) -> Tensor:
-    """x limited to [low, high]; the gradient passes where low <= x <= high."""
-    x = as_tensor(x)
+def clip(x: TensorLike, low: Any = None, high: Any = None) -> Tensor:
+    """x limited to [low, high] (numbers or arrays; not differentiated); the gradient passes
+    where low <= x <= high."""
+    x = as_tensor(x, op="clip")
     if low is None and high is None:
-        raise ValueError("clip: give low, high or both")
-    return record(np.clip(x.data, low, high), CLIP, (x,), {"low": low, "high": high})
+        raise ArgumentError(f"clip: give low, high or both (got neither) for the tensor of shape {x.shape}")
+    low, high = _bound("low", low), _bound("high", high)
+    try:
+        data = np.clip(x.data, low, high)
+    except ValueError:
+        broadcast_shapes("clip", x.shape, np.shape(low), np.shape(high))
+        raise
+    return record(data, CLIP, (x,), {"low": low, "high": high})
+
+
+def _bound(name: str, bound: Any) -> Any:
+    """A clip bound as a number or a private array (the rule reads it after the forward pass)."""
+    if bound is None:
+        return None
+    if isinstance(bound, numbers.Real) and not isinstance(bound, bool):
+        return bound
+    array = np.array(raw(bound))  # a copy: editing the caller's array later cannot move the gradient
+    if array.dtype.kind not in "fiu":
+        raise DTypeError(f"clip: {name} must be a number or a numeric array, got {describe(bound)}")
+    return array
 
 
 def _clip_vjp(g: Any, out: Any, x: Any, low: float | None, high: float | None) -> Any:
-    value = _value(x)
+    value = raw(x)
     inside = np.ones(value.shape, dtype=bool)
     if low is not None:
         inside &= value >= low
@@ -337,12 +378,16 @@ CLIP = register(
 
 def where(condition: Any, a: TensorLike, b: TensorLike) -> Tensor:
     """``a`` where ``condition`` holds, else ``b`` (all three broadcast); condition is not differentiated."""
-    mask = np.asarray(_value(condition), dtype=bool)
-    a, b = _operands(a, b)
+    # A private copy of the mask: the rules read it after the forward pass, and the caller may
+    # edit their array meanwhile.
+    condition = raw(condition)
+    mask = (condition if isinstance(condition, np.ndarray) else to_array(condition, what="where")).astype(bool)
+    a, b = operands("where", a, b)
     try:
         data = np.where(mask, a.data, b.data)
     except ValueError:
-        raise ShapeError(f"where: cannot broadcast shapes {mask.shape}, {a.shape} and {b.shape}") from None
+        broadcast_shapes("where", mask.shape, a.shape, b.shape)  # the ShapeError naming all three
+        raise
     return record(data, WHERE, (a, b), {"condition": mask})
 
 

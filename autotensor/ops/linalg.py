@@ -12,17 +12,10 @@ from typing import Any
 import numpy as np
 
 from autotensor.broadcasting import unbroadcast
+from autotensor.conversion import as_tensor, operands
 from autotensor.errors import ShapeError
 from autotensor.registry import Sample, register, uniform
-from autotensor.tensor import Tensor, TensorLike, as_tensor, record
-
-
-def _operands(a: TensorLike, b: TensorLike) -> tuple[Tensor, Tensor]:
-    """Both factors as Tensors; a Python number adopts the other factor's float dtype."""
-    if not isinstance(a, Tensor):
-        b = as_tensor(b)
-        return as_tensor(a, like=b), b
-    return a, as_tensor(b, like=a)
+from autotensor.tensor import Tensor, TensorLike, record
 
 
 def _product(op: str, a: Tensor, b: Tensor) -> np.ndarray:
@@ -38,7 +31,7 @@ def _product(op: str, a: Tensor, b: Tensor) -> np.ndarray:
 
 def matmul(a: TensorLike, b: TensorLike) -> Tensor:
     """a @ b following numpy.matmul (1-D, 2-D and batched N-D operands)."""
-    a, b = _operands(a, b)
+    a, b = operands("matmul", a, b)
     return record(_product("matmul", a, b), MATMUL, (a, b))
 
 
@@ -97,11 +90,11 @@ def linear(x: TensorLike, W: TensorLike, b: TensorLike | None = None) -> Tensor:
     rules are the documents' per-layer formulas: ``delta W^T`` for the input, ``x^T delta`` for
     the weights and the column sum of ``delta`` for the bias.
     """
-    x, W = _operands(x, W)
+    x, W = operands("linear", x, W)
     data = _product("linear", x, W)
     if b is None:
         return record(data, LINEAR, (x, W))
-    b = as_tensor(b, like=x)
+    b = as_tensor(b, like=x, op="linear")
     if b.data.shape != data.shape[data.ndim - b.data.ndim:] or b.data.ndim > data.ndim:
         raise ShapeError(f"linear: a bias of shape {b.shape} does not fit outputs of shape {data.shape}")
     if np.result_type(data, b.data) == data.dtype:

@@ -10,27 +10,11 @@ from typing import Any
 
 import numpy as np
 
+from autotensor.conversion import as_tensor, float_data, raw
 from autotensor.errors import ShapeError
+from autotensor.ops.axes import Axis, normalize_axes, one_axis
 from autotensor.registry import Sample, distinct, register, uniform
-from autotensor.tensor import Tensor, TensorLike, _value, as_tensor, record
-
-Axis = int | tuple[int, ...] | None
-
-
-def normalize_axes(op: str, axis: Axis, ndim: int) -> tuple[int, ...] | None:
-    """Axes as a sorted tuple of non-negative ints (``None`` = all), or an error naming the op."""
-    if axis is None:
-        return None
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-    normalized = []
-    for a in axes:
-        if not isinstance(a, (int, np.integer)) or not -ndim <= a < ndim:
-            raise ShapeError(f"{op}: axis {a!r} is out of range for a tensor with {ndim} dimension(s)")
-        normalized.append(int(a) % ndim)
-    if len(set(normalized)) != len(normalized):
-        raise ShapeError(f"{op}: repeated axis in {axis!r}")
-    return tuple(sorted(normalized))
-
+from autotensor.tensor import Tensor, TensorLike, record
 
 def _kept_shape(shape: tuple[int, ...], axes: tuple[int, ...] | None) -> tuple[int, ...]:
     """The shape of the reduction with keepdims=True."""
@@ -64,7 +48,7 @@ def _reduction_samples(call: Any, values: Any = uniform) -> list[Sample]:
 # ---------------------------------------------------------------- sum, mean
 def sum(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """Sum over ``axis`` (None: all axes)."""
-    x = as_tensor(x)
+    x = as_tensor(x, op="sum")
     axes = normalize_axes("sum", axis, x.ndim)
     return record(x.data.sum(axis=axes, keepdims=keepdims), SUM, (x,), {"axes": axes})
 
@@ -79,7 +63,7 @@ SUM = register(
 
 def mean(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Mean over ``axis`` (None: all axes)."""
-    x = as_tensor(x)
+    x = as_tensor(x, op="mean")
     axes = normalize_axes("mean", axis, x.ndim)
     return record(x.data.mean(axis=axes, keepdims=keepdims), MEAN, (x,), {"axes": axes})
 
@@ -95,7 +79,7 @@ MEAN = register("mean", mean, vjps=(_mean_vjp,), saves="", samples=_reduction_sa
 # ---------------------------------------------------------------- max, min
 def max(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """Largest value over ``axis``; ties share the gradient evenly."""
-    x = as_tensor(x)
+    x = as_tensor(x, op="max")
     axes = normalize_axes("max", axis, x.ndim)
     _refuse_empty("max", x, axes)
     return record(x.data.max(axis=axes, keepdims=keepdims), MAX, (x,), {"axes": axes})
@@ -103,21 +87,23 @@ def max(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:  # 
 
 def min(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """Smallest value over ``axis``; ties share the gradient evenly."""
-    x = as_tensor(x)
+    x = as_tensor(x, op="min")
     axes = normalize_axes("min", axis, x.ndim)
     _refuse_empty("min", x, axes)
     return record(x.data.min(axis=axes, keepdims=keepdims), MIN, (x,), {"axes": axes})
 
 
 def _refuse_empty(op: str, x: Tensor, axes: tuple[int, ...] | None) -> None:
-    if x.size == 0:
-        raise ShapeError(f"{op}: cannot reduce an empty tensor of shape {x.shape} (axes {axes})")
+    """An extremum over no elements does not exist (reducing other axes of an empty tensor is fine)."""
+    reduced = x.shape if axes is None else [x.shape[a] for a in axes]
+    if 0 in reduced:
+        raise ShapeError(f"{op}: cannot reduce over an empty axis of a tensor of shape {x.shape} (axes {axes})")
 
 
 def _extremum_vjp(g: Any, out: Any, x: Any, axes: tuple[int, ...] | None) -> Any:
     """Route g to the elements equal to the extremum, split evenly among ties (max and min)."""
-    value = _value(x)
-    hit = value == _value(out).reshape(_kept_shape(value.shape, axes))
+    value = raw(x)
+    hit = value == raw(out).reshape(_kept_shape(value.shape, axes))
     share = hit / hit.sum(axis=axes, keepdims=True)
     return _spread(g, value.shape, axes) * share.astype(value.dtype)
 
@@ -131,17 +117,17 @@ MIN = register("min", min, vjps=(_extremum_vjp,), saves="inputs+output",
 # ---------------------------------------------------------------- logsumexp and softmax
 def _stable_logsumexp(data: np.ndarray, axes: tuple[int, ...] | None) -> np.ndarray:
     """log(sum(exp(x))) with keepdims, shifting by the max so exp never overflows."""
-    shift = data.max(axis=axes, keepdims=True)
-    shift = np.where(np.isfinite(shift), shift, 0)  # rows of all -inf stay -inf, not NaN
+    shift = data.max(axis=axes, keepdims=True, initial=-np.inf)  # -inf over an empty axis
+    shift = np.where(np.isfinite(shift), shift, 0)  # rows of all -inf (or none) stay -inf, not NaN
     with np.errstate(divide="ignore"):
         return np.log(np.exp(data - shift).sum(axis=axes, keepdims=True)) + shift
 
 
 def logsumexp(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """log(sum(exp(x))) over ``axis``, stable for large |x|."""
-    x = as_tensor(x)
+    x = as_tensor(x, op="logsumexp")
     axes = normalize_axes("logsumexp", axis, x.ndim)
-    kept = _stable_logsumexp(x.data, axes)
+    kept = _stable_logsumexp(float_data(x), axes)
     data = kept if keepdims else kept.reshape(_reduced_shape(x.shape, axes))
     return record(data, LOGSUMEXP, (x,), {"axes": axes})
 
@@ -161,17 +147,12 @@ LOGSUMEXP = register(
 )
 
 
-def _single_axis(op: str, axis: int, ndim: int) -> int:
-    if not isinstance(axis, (int, np.integer)):
-        raise ShapeError(f"{op}: axis must be a single int, got {axis!r}")
-    return normalize_axes(op, axis, ndim)[0]  # type: ignore[index]
-
-
 def softmax(x: TensorLike, axis: int = -1) -> Tensor:
     """exp(x) / sum(exp(x)) along ``axis``, computed as exp(x - logsumexp(x)): no overflow."""
-    x = as_tensor(x)
-    axis = _single_axis("softmax", axis, x.ndim)
-    return record(np.exp(x.data - _stable_logsumexp(x.data, (axis,))), SOFTMAX, (x,), {"axis": axis})
+    x = as_tensor(x, op="softmax")
+    axis = one_axis("softmax", axis, x.ndim)
+    data = float_data(x)
+    return record(np.exp(data - _stable_logsumexp(data, (axis,))), SOFTMAX, (x,), {"axis": axis})
 
 
 def _softmax_vjp(g: Any, out: Any, x: Any, axis: int) -> Any:
@@ -189,9 +170,10 @@ SOFTMAX = register(
 
 def log_softmax(x: TensorLike, axis: int = -1) -> Tensor:
     """x - logsumexp(x) along ``axis``: the log-probabilities, finite even at |x| = 1000."""
-    x = as_tensor(x)
-    axis = _single_axis("log_softmax", axis, x.ndim)
-    return record(x.data - _stable_logsumexp(x.data, (axis,)), LOG_SOFTMAX, (x,), {"axis": axis})
+    x = as_tensor(x, op="log_softmax")
+    axis = one_axis("log_softmax", axis, x.ndim)
+    data = float_data(x)
+    return record(data - _stable_logsumexp(data, (axis,)), LOG_SOFTMAX, (x,), {"axis": axis})
 
 
 def _log_softmax_vjp(g: Any, out: Any, x: Any, axis: int) -> Any:

@@ -10,59 +10,61 @@ from typing import Any
 import numpy as np
 
 from autotensor.broadcasting import unbroadcast
-from autotensor.errors import ShapeError
+from autotensor.conversion import as_tensor, describe, index_value
+from autotensor.errors import DTypeError, IndexingError, ShapeError
+from autotensor.ops.axes import one_axis, permutation, shape_argument
 from autotensor.registry import Sample, register, uniform
-from autotensor.tensor import Tensor, TensorLike, _index_value, as_tensor, record
+from autotensor.tensor import Tensor, TensorLike, record
 
 
 # ---------------------------------------------------------------- reshape, transpose, broadcast
 def reshape(x: TensorLike, shape: int | Sequence[int]) -> Tensor:
-    """The same values in a new shape (one dimension may be -1)."""
-    x = as_tensor(x)
+    """The same values in a new shape (one dimension may be -1); a view of ``x`` where numpy can
+    make one, sharing its version counter."""
+    x = as_tensor(x, op="reshape")
+    shape = shape_argument("reshape", shape)
     try:
         data = x.data.reshape(shape)
-    except (ValueError, TypeError):
+    except ValueError:
         raise ShapeError(f"reshape: cannot reshape a tensor of shape {x.shape} into {shape}") from None
     return record(data, RESHAPE, (x,))
 
 
 RESHAPE = register(
-    "reshape", reshape, vjps=(lambda g, out, x: g.reshape(x.shape),), saves="",
+    "reshape", reshape, vjps=(lambda g, out, x: g.reshape(x.shape),), saves="", view=True,
     samples=[Sample("2x6 -> 3x4", (uniform(2, 6),), lambda x: reshape(x, (3, 4))),
              Sample("6 -> 2x-1", (uniform(6),), lambda x: reshape(x, (2, -1)))],
 )
 
 
 def transpose(x: TensorLike, axes: Sequence[int] | None = None) -> Tensor:
-    """Permute the axes (default: reverse them, like numpy's ``.T``)."""
-    x = as_tensor(x)
-    try:
-        data = x.data.transpose(axes)
-    except (ValueError, TypeError):
-        raise ShapeError(f"transpose: axes {axes} do not permute the {x.ndim} axes of shape {x.shape}") from None
-    return record(data, TRANSPOSE, (x,), {"axes": None if axes is None else tuple(axes)})
+    """Permute the axes (default: reverse them, like numpy's ``.T``); negative axes count from
+    the end.  The result is a view of ``x``, sharing its version counter."""
+    x = as_tensor(x, op="transpose")
+    if axes is not None:
+        axes = permutation("transpose", axes, x.ndim)
+    return record(x.data.transpose(axes), TRANSPOSE, (x,), {"axes": axes})
 
 
 def _transpose_vjp(g: Any, out: Any, x: Any, axes: tuple[int, ...] | None) -> Any:
-    # The inverse permutation sends every axis back where it came from.
-    return g.transpose(None if axes is None else tuple(np.argsort(axes)))
+    # The inverse permutation sends every axis back where it came from (axes are non-negative).
+    return g.transpose(None if axes is None else tuple(int(a) for a in np.argsort(axes)))
 
 
 TRANSPOSE = register(
-    "transpose", transpose, vjps=(_transpose_vjp,), saves="",
+    "transpose", transpose, vjps=(_transpose_vjp,), saves="", view=True,
     samples=[Sample("2x3 .T", (uniform(2, 3),), transpose),
-             Sample("2x3x4 axes (1, 2, 0)", (uniform(2, 3, 4),), lambda x: transpose(x, (1, 2, 0)))],
+             Sample("2x3x4 axes (1, 2, 0)", (uniform(2, 3, 4),), lambda x: transpose(x, (1, 2, 0))),
+             Sample("2x3x4 axes (-1, 0, -2)", (uniform(2, 3, 4),), lambda x: transpose(x, (-1, 0, -2)))],
 )
 
 
 def swapaxes(x: TensorLike, axis1: int, axis2: int) -> Tensor:
-    """Exchange two axes (a composite of ``transpose``)."""
-    x = as_tensor(x)
+    """Exchange two axes (a composite of ``transpose``, so a view too)."""
+    x = as_tensor(x, op="swapaxes")
+    first, second = one_axis("swapaxes", axis1, x.ndim), one_axis("swapaxes", axis2, x.ndim)
     order = list(range(x.ndim))
-    try:
-        order[axis1], order[axis2] = order[axis2], order[axis1]
-    except IndexError:
-        raise ShapeError(f"swapaxes: axes {axis1}, {axis2} are out of range for shape {x.shape}") from None
+    order[first], order[second] = second, first
     return transpose(x, order)
 
 
@@ -74,11 +76,12 @@ SWAPAXES = register(
 
 def broadcast_to(x: TensorLike, shape: Sequence[int]) -> Tensor:
     """Repeat ``x`` along broadcast axes to ``shape`` (a copy, so the result is writable)."""
-    x = as_tensor(x)
+    x = as_tensor(x, op="broadcast_to")
+    shape = shape_argument("broadcast_to", shape)
     try:
         data = np.broadcast_to(x.data, shape).copy()
-    except (ValueError, TypeError):
-        raise ShapeError(f"broadcast_to: cannot broadcast shape {x.shape} to {tuple(shape)}") from None
+    except ValueError:
+        raise ShapeError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}") from None
     return record(data, BROADCAST_TO, (x,))
 
 
@@ -91,21 +94,26 @@ BROADCAST_TO = register(
 
 # ---------------------------------------------------------------- indexing
 def _normalize_index(index: Any) -> Any:
-    """Tensors to arrays, lists to arrays, boolean masks to the integer arrays they select.
+    """Tensors and lists to arrays, boolean masks to the integer arrays they select, and every
+    index array a private copy (the rule reads it after the forward pass; the caller may edit
+    their array meanwhile).
 
     A boolean mask of k dimensions is the same selection as its k ``nonzero()`` index arrays;
-    using those makes the gradient a plain scatter-add.
+    using those makes the gradient a plain scatter-add.  An empty list selects nothing, as in
+    numpy (it would otherwise become a float array, which is no index).
     """
-    index = _index_value(index)
+    index = index_value(index)
     parts = index if isinstance(index, tuple) else (index,)
     normalized: list[Any] = []
     for part in parts:
         if isinstance(part, list):
-            part = np.asarray(part)
-        if isinstance(part, np.ndarray) and part.dtype == bool:
-            normalized.extend(np.nonzero(part))
-        else:
-            normalized.append(part)
+            part = np.asarray(part) if part else np.empty(0, dtype=np.intp)
+        if isinstance(part, np.ndarray):
+            if part.dtype == bool:
+                normalized.extend(np.nonzero(part))
+                continue
+            part = part.copy()
+        normalized.append(part)
     return tuple(normalized)
 
 
@@ -116,12 +124,12 @@ def _is_basic(index: tuple[Any, ...]) -> bool:
 
 def getitem(x: TensorLike, index: Any) -> Tensor:
     """``x[index]`` with numpy's basic and advanced indexing; repeated indices add gradients."""
-    x = as_tensor(x)
+    x = as_tensor(x, op="getitem")
     index = _normalize_index(index)
     try:
         data = x.data[index]
     except (IndexError, ValueError, TypeError) as error:
-        raise ShapeError(f"getitem: index {index!r} does not fit a tensor of shape {x.shape} ({error})") from None
+        raise IndexingError(f"getitem: index {describe(index)} does not fit a tensor of shape {x.shape} ({error})") from None
     if np.may_share_memory(data, x.data):
         data = data.copy()  # a view would let in-place edits of the result change x unseen
     return record(data, GETITEM, (x,), {"index": index, "basic": _is_basic(index)})
@@ -150,6 +158,7 @@ GETITEM = register(
         Sample("3x2 [None, :, 1] new axis", (uniform(3, 2),), lambda x: x[None, :, 1]),
         Sample("2x3 [mask] boolean", (uniform(2, 3),),
                lambda x: x[np.array([[True, False, True], [False, True, True]])]),
+        Sample("3 [[]] empty list", (uniform(3),), lambda x: x[[]]),
     ],
 )
 
@@ -157,11 +166,11 @@ GETITEM = register(
 def scatter_add(g: TensorLike, index: Any, shape: tuple[int, ...], basic: bool = False) -> Tensor:
     """Zeros of ``shape`` with ``g`` added at ``index``: the gradient of ``getitem``, as an op so
     that the backward pass of indexing can itself be differentiated."""
-    g = as_tensor(g)
+    g = as_tensor(g, op="scatter_add")
     try:
-        data = _scatter(g.data, index, shape, basic)
+        data = _scatter(g.data, index, shape_argument("scatter_add", shape), basic)
     except (ValueError, IndexError) as error:
-        raise ShapeError(
+        raise IndexingError(
             f"scatter_add: cannot add values of shape {g.shape} into shape {tuple(shape)} at {index!r} ({error})"
         ) from None
     return record(data, SCATTER_ADD, (g,), {"index": index})
@@ -182,12 +191,15 @@ def _along(axis: int, selection: Any) -> tuple[Any, ...]:
 
 def _join(name: str, join: Any, tensors: Sequence[TensorLike], axis: int) -> tuple[tuple[Tensor, ...], np.ndarray]:
     """The inputs as Tensors and numpy's join of them, or an error naming the op and shapes."""
-    tensors = tuple(as_tensor(t) for t in tensors)
+    if not isinstance(tensors, (list, tuple)):
+        raise DTypeError(f"{name}: expects a list or tuple of tensors, got {describe(tensors)}")
+    tensors = tuple(as_tensor(t, op=name) for t in tensors)
     if not tensors:
         raise ShapeError(f"{name}: needs at least one tensor")
+    one_axis(name, axis, tensors[0].ndim + (join is np.stack))  # the axis exists (stack adds one)
     try:
         return tensors, join([t.data for t in tensors], axis=axis)
-    except (ValueError, np.exceptions.AxisError):
+    except ValueError:
         shapes = ", ".join(str(t.shape) for t in tensors)
         raise ShapeError(f"{name}: cannot join shapes {shapes} along axis {axis}") from None
 
