@@ -87,7 +87,7 @@ def array_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: d
             return op(*inputs)
     call = ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}"
     if ufunc not in _UFUNCS_WITHOUT_GRADIENT:
-        _refuse_if_recording(f"numpy.{call}", (inputs, kwargs), "the ops in autotensor.ops")
+        _refuse_if_recording(f"numpy.{call}", (inputs, kwargs))
     return getattr(ufunc, method)(*_raw_all(inputs), **_raw_all(kwargs))
 
 
@@ -179,18 +179,18 @@ def array_function(function: Any, types: Any, args: tuple[Any, ...], kwargs: dic
     if handler is not None:
         return handler(*args, **kwargs)
     if function not in _FUNCTIONS_WITHOUT_GRADIENT:
-        _refuse_if_recording(f"numpy.{function.__name__}", (args, kwargs), "at.stack, at.matmul and the ops in at")
+        _refuse_if_recording(f"{function.__module__}.{function.__name__}", (args, kwargs))
     return function(*_raw_all(args), **_raw_all(kwargs))
 
 
 # ------------------------------------------------------------------------- helpers
-def _refuse_if_recording(call: str, arguments: Any, alternative: str) -> None:
+def _refuse_if_recording(call: str, arguments: Any) -> None:
     """A numpy call without an op on a Tensor that needs its gradient: a TypeError, not a constant."""
     if per_thread.switches.grad_enabled and any(t._requires_grad for t in _tensors(arguments)):
         raise DTypeError(
             f"{call}: has no autotensor op, and computing it on the raw values would return a constant "
-            f"that loses the gradient of a Tensor that requires grad; use {alternative}, or "
-            f"np.asarray(t) (or t.detach()) if you mean a constant"
+            f"that loses the gradient of a Tensor that requires grad; write it with autotensor's ops "
+            f"(README, 'Ops'), or pass np.asarray(t) or t.detach() if you mean a constant"
         )
 
 

@@ -29,7 +29,8 @@ __all__ = [
     "l2_penalty", "mse", "softmax_cross_entropy",
 ]
 
-# Probabilities are kept this far from 0 and 1 so log never sees 0 (log(1e-12) ~ -27.6).
+# Probabilities are kept this far from 0 and 1 so log never sees 0 (log(1e-12) ~ -27.6) -- or
+# further in float32 and float16, where 1 - 1e-12 rounds to 1 (see _probability_floor).
 PROBABILITY_FLOOR = 1e-12
 
 
@@ -67,13 +68,21 @@ def mse(yhat: Any, y: Any) -> at.Tensor:
 def binary_cross_entropy(p: Any, y: Any) -> at.Tensor:
     """-mean(y log p + (1 - y) log(1 - p)) for probabilities p in [0, 1].
 
-    p is clipped to [1e-12, 1 - 1e-12] first, so a saturated output gives a large finite loss
-    instead of inf (and no gradient through the clipped elements).  Prefer
-    :func:`binary_cross_entropy_with_logits` when the logits are at hand.
+    p is clipped to [floor, 1 - floor] first, so a saturated output gives a large finite loss
+    instead of inf (and no gradient through the clipped elements): floor is 1e-12 in float64
+    (a loss of 27.63 at most per element) and the dtype's resolution in lower precisions
+    (1.19e-7 in float32, at most 15.9).  Prefer :func:`binary_cross_entropy_with_logits` when
+    the logits are at hand.
     """
     p, y = _pair("binary_cross_entropy", p, y)
-    p = p.clip(PROBABILITY_FLOOR, 1.0 - PROBABILITY_FLOOR)
+    floor = _probability_floor(p.dtype)
+    p = p.clip(floor, 1.0 - floor)
     return -(y * p.log() + (1 - y) * (1 - p).log()).mean()
+
+
+def _probability_floor(dtype: np.dtype) -> float:
+    """1e-12, or the dtype's machine epsilon where that is coarser: 1 - 1e-12 is 1 in float32."""
+    return max(PROBABILITY_FLOOR, float(np.finfo(dtype).eps)) if dtype.kind == "f" else PROBABILITY_FLOOR
 
 
 def binary_cross_entropy_with_logits(logits: Any, y: Any) -> at.Tensor:

@@ -55,6 +55,13 @@ def permutation(op: str, axes: Sequence[Any], ndim: int) -> tuple[int, ...]:
     return normalized
 
 
+def keepdims_argument(op: str, keepdims: Any) -> bool:
+    """``keepdims`` must be a bool (numpy's reductions accept nothing else either)."""
+    if not isinstance(keepdims, (bool, np.bool_)):
+        raise DTypeError(f"{op}: keepdims must be True or False, got {describe(keepdims)}")
+    return bool(keepdims)
+
+
 def shape_argument(op: str, shape: Any) -> tuple[int, ...]:
     """A shape given as an int or a sequence of ints, as a tuple (sizes are checked by numpy)."""
     if _is_int(shape):

@@ -12,7 +12,7 @@ import numpy as np
 
 from autotensor.conversion import as_tensor, float_data, raw
 from autotensor.errors import ShapeError
-from autotensor.ops.axes import Axis, normalize_axes, one_axis
+from autotensor.ops.axes import Axis, keepdims_argument, normalize_axes, one_axis
 from autotensor.registry import Sample, distinct, register, uniform
 from autotensor.tensor import Tensor, TensorLike, record
 
@@ -50,6 +50,7 @@ def sum(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:  # 
     """Sum over ``axis`` (None: all axes)."""
     x = as_tensor(x, op="sum")
     axes = normalize_axes("sum", axis, x.ndim)
+    keepdims = keepdims_argument("sum", keepdims)
     return record(x.data.sum(axis=axes, keepdims=keepdims), SUM, (x,), {"axes": axes})
 
 
@@ -65,6 +66,7 @@ def mean(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Mean over ``axis`` (None: all axes)."""
     x = as_tensor(x, op="mean")
     axes = normalize_axes("mean", axis, x.ndim)
+    keepdims = keepdims_argument("mean", keepdims)
     return record(x.data.mean(axis=axes, keepdims=keepdims), MEAN, (x,), {"axes": axes})
 
 
@@ -81,6 +83,7 @@ def max(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:  # 
     """Largest value over ``axis``; ties share the gradient evenly."""
     x = as_tensor(x, op="max")
     axes = normalize_axes("max", axis, x.ndim)
+    keepdims = keepdims_argument("max", keepdims)
     _refuse_empty("max", x, axes)
     return record(x.data.max(axis=axes, keepdims=keepdims), MAX, (x,), {"axes": axes})
 
@@ -89,6 +92,7 @@ def min(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:  # 
     """Smallest value over ``axis``; ties share the gradient evenly."""
     x = as_tensor(x, op="min")
     axes = normalize_axes("min", axis, x.ndim)
+    keepdims = keepdims_argument("min", keepdims)
     _refuse_empty("min", x, axes)
     return record(x.data.min(axis=axes, keepdims=keepdims), MIN, (x,), {"axes": axes})
 
@@ -127,6 +131,7 @@ def logsumexp(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tenso
     """log(sum(exp(x))) over ``axis``, stable for large |x|."""
     x = as_tensor(x, op="logsumexp")
     axes = normalize_axes("logsumexp", axis, x.ndim)
+    keepdims = keepdims_argument("logsumexp", keepdims)
     kept = _stable_logsumexp(float_data(x), axes)
     data = kept if keepdims else kept.reshape(_reduced_shape(x.shape, axes))
     return record(data, LOGSUMEXP, (x,), {"axes": axes})

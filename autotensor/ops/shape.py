@@ -167,8 +167,9 @@ def scatter_add(g: TensorLike, index: Any, shape: tuple[int, ...], basic: bool =
     """Zeros of ``shape`` with ``g`` added at ``index``: the gradient of ``getitem``, as an op so
     that the backward pass of indexing can itself be differentiated."""
     g = as_tensor(g, op="scatter_add")
+    shape = shape_argument("scatter_add", shape)
     try:
-        data = _scatter(g.data, index, shape_argument("scatter_add", shape), basic)
+        data = _scatter(g.data, index, shape, basic)
     except (ValueError, IndexError) as error:
         raise IndexingError(
             f"scatter_add: cannot add values of shape {g.shape} into shape {tuple(shape)} at {index!r} ({error})"
