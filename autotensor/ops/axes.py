@@ -55,11 +55,12 @@ def permutation(op: str, axes: Sequence[Any], ndim: int) -> tuple[int, ...]:
     return normalized
 
 
-def keepdims_argument(op: str, keepdims: Any) -> bool:
-    """``keepdims`` must be a bool (numpy's reductions accept nothing else either)."""
-    if not isinstance(keepdims, (bool, np.bool_)):
+def reduction_axes(op: str, axis: Axis, keepdims: Any, ndim: int) -> tuple[int, ...] | None:
+    """A reduction's axes (as :func:`normalize_axes`), once ``keepdims`` is checked to be a bool
+    (numpy's reductions accept nothing else either)."""
+    if keepdims is not False and keepdims is not True and not isinstance(keepdims, np.bool_):
         raise DTypeError(f"{op}: keepdims must be True or False, got {describe(keepdims)}")
-    return bool(keepdims)
+    return None if axis is None else normalize_axes(op, axis, ndim)
 
 
 def shape_argument(op: str, shape: Any) -> tuple[int, ...]:

@@ -12,7 +12,7 @@ import numpy as np
 
 from autotensor.conversion import as_tensor, float_data, raw
 from autotensor.errors import ShapeError
-from autotensor.ops.axes import Axis, keepdims_argument, normalize_axes, one_axis
+from autotensor.ops.axes import Axis, one_axis, reduction_axes
 from autotensor.registry import Sample, distinct, register, uniform
 from autotensor.tensor import Tensor, TensorLike, record
 
@@ -49,8 +49,7 @@ def _reduction_samples(call: Any, values: Any = uniform) -> list[Sample]:
 def sum(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """Sum over ``axis`` (None: all axes)."""
     x = as_tensor(x, op="sum")
-    axes = normalize_axes("sum", axis, x.ndim)
-    keepdims = keepdims_argument("sum", keepdims)
+    axes = reduction_axes("sum", axis, keepdims, x.ndim)
     return record(x.data.sum(axis=axes, keepdims=keepdims), SUM, (x,), {"axes": axes})
 
 
@@ -65,8 +64,7 @@ SUM = register(
 def mean(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Mean over ``axis`` (None: all axes)."""
     x = as_tensor(x, op="mean")
-    axes = normalize_axes("mean", axis, x.ndim)
-    keepdims = keepdims_argument("mean", keepdims)
+    axes = reduction_axes("mean", axis, keepdims, x.ndim)
     return record(x.data.mean(axis=axes, keepdims=keepdims), MEAN, (x,), {"axes": axes})
 
 
@@ -82,8 +80,7 @@ MEAN = register("mean", mean, vjps=(_mean_vjp,), saves="", samples=_reduction_sa
 def max(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """Largest value over ``axis``; ties share the gradient evenly."""
     x = as_tensor(x, op="max")
-    axes = normalize_axes("max", axis, x.ndim)
-    keepdims = keepdims_argument("max", keepdims)
+    axes = reduction_axes("max", axis, keepdims, x.ndim)
     _refuse_empty("max", x, axes)
     return record(x.data.max(axis=axes, keepdims=keepdims), MAX, (x,), {"axes": axes})
 
@@ -91,8 +88,7 @@ def max(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:  # 
 def min(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """Smallest value over ``axis``; ties share the gradient evenly."""
     x = as_tensor(x, op="min")
-    axes = normalize_axes("min", axis, x.ndim)
-    keepdims = keepdims_argument("min", keepdims)
+    axes = reduction_axes("min", axis, keepdims, x.ndim)
     _refuse_empty("min", x, axes)
     return record(x.data.min(axis=axes, keepdims=keepdims), MIN, (x,), {"axes": axes})
 
@@ -130,8 +126,7 @@ def _stable_logsumexp(data: np.ndarray, axes: tuple[int, ...] | None) -> np.ndar
 def logsumexp(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """log(sum(exp(x))) over ``axis``, stable for large |x|."""
     x = as_tensor(x, op="logsumexp")
-    axes = normalize_axes("logsumexp", axis, x.ndim)
-    keepdims = keepdims_argument("logsumexp", keepdims)
+    axes = reduction_axes("logsumexp", axis, keepdims, x.ndim)
     kept = _stable_logsumexp(float_data(x), axes)
     data = kept if keepdims else kept.reshape(_reduced_shape(x.shape, axes))
     return record(data, LOGSUMEXP, (x,), {"axes": axes})
