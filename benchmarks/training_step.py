@@ -70,15 +70,16 @@ class Workload:
 # ---------------------------------------------------------------- data
 def car_data() -> tuple[np.ndarray, np.ndarray, str]:
     """The normalised training rows (80% of the cleaned listings), or a synthetic sample."""
-    from nn.data import Normalizer, load_car_data, train_test_split
-    from nn.synthetic import generate
+    from nn.carprice import Normalizer, load_car_data
+    from nn.carprice.synthetic import generate
+    from nn.data import train_test_split
 
     if DATA_FILE.is_file():
         table, _ = load_car_data(DATA_FILE)
         source = "car_features.csv"
     else:
         table = generate(n=9061, seed=0)
-        source = "synthetic listings (nn.synthetic; car_features.csv not found)"
+        source = "synthetic listings (nn.carprice.synthetic; car_features.csv not found)"
     train, _ = train_test_split(len(table), test_fraction=0.2, seed=0)
     train_table = table.take(train)
     X, y = Normalizer().fit(train_table).transform_table(train_table)

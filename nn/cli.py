@@ -276,7 +276,7 @@ class PredictCommand:
     @staticmethod
     def run(args: argparse.Namespace) -> int:
         from nn import carprice
-        from nn.data import DataError, encode_fuel
+        from nn.carprice import DataError, encode_fuel
 
         single = [name for name in ("km", "fuel", "age") if getattr(args, name) is not None]
         if args.csv and single:
@@ -311,7 +311,7 @@ class PredictCommand:
 
 def _read_cars(path: Path) -> tuple[list[float], list[str], list[float]]:
     """km, fuel and age columns of a CSV, every row checked (errors name the line)."""
-    from nn.data import DataError, encode_fuel
+    from nn.carprice import DataError, encode_fuel
 
     if not path.is_file():
         raise UsageError(f"--csv: no such file {path}")
@@ -394,23 +394,23 @@ class DataCommand:
 
     @staticmethod
     def add_arguments(parser: argparse.ArgumentParser) -> None:
-        from nn import data
+        from nn.carprice import download
 
         actions = parser.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
         actions.required = True
         fetch = actions.add_parser("fetch", help="download the listings (checksum-verified) unless cached",
                                    description="Download the listings from their pinned address into the "
                                    "cache ($AUTOTENSOR_CACHE or the platform cache directory).")
-        fetch.add_argument("--url", default=data.PINNED_URL, help="source address (default: the pinned one)")
-        fetch.add_argument("--sha256", default=data.PINNED_SHA256, help="expected checksum (default: pinned)")
+        fetch.add_argument("--url", default=download.PINNED_URL, help="source address (default: the pinned one)")
+        fetch.add_argument("--sha256", default=download.PINNED_SHA256, help="expected checksum (default: pinned)")
         fetch.add_argument("--cache-dir", metavar="DIR", help="cache directory (default: $AUTOTENSOR_CACHE or "
                            "the platform cache)")
 
     @staticmethod
     def run(args: argparse.Namespace) -> int:
-        from nn import data
+        from nn.carprice import download
 
-        path = data.fetch(args.url, args.sha256, args.cache_dir)
+        path = download.fetch(args.url, args.sha256, args.cache_dir)
         print(f"listings ready at {path} (sha256 verified)")
         return EXIT_OK
 
@@ -477,7 +477,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(name: str, command: Any, args: argparse.Namespace) -> int:
     from autotensor.errors import AutotensorError
-    from nn.data import DataError
+    from nn.carprice import DataError
     from nn.serialization import ModelFileError
 
     try:

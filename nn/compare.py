@@ -61,7 +61,7 @@ import numpy as np
 
 import autotensor as at
 from nn import seed_example
-from nn.data import Normalizer
+from nn.carprice import Normalizer
 from nn.layers import MLP, split_bias_row
 from nn.losses import get_loss, l2_penalty
 from nn.manual import ACTIVATIONS, LOSSES, ManualMLP, ManualResult, relative_error

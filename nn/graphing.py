@@ -176,7 +176,6 @@ def model_graph(
     """
     import nn
     from nn import carprice
-    from nn import data as car_data
 
     try:
         model, metadata = nn.load(path)
@@ -188,12 +187,12 @@ def model_graph(
             f"{path}: the model's metadata has no 'normalizer' statistics, so car data cannot be scaled for it"
         )
     try:
-        normalizer = car_data.Normalizer.from_dict(stats)
-    except car_data.DataError as error:
+        normalizer = carprice.Normalizer.from_dict(stats)
+    except carprice.DataError as error:
         raise GraphCommandError(f"{path}: {error}") from None
     try:
         source = carprice.choose_data(data)
-    except car_data.DataError as error:
+    except carprice.DataError as error:
         raise GraphCommandError(str(error)) from None
     table = source.table
     if len(table) == 0:

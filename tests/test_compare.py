@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 import nn
 from nn import compare
 from nn import seed_example as seed
-from nn.data import Normalizer, load_car_data
+from nn.carprice import Normalizer, load_car_data
 from nn.manual import ManualMLP, relative_error
 
 GOLD = 1e-9  # absolute tolerance for the documents' numbers

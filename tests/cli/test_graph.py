@@ -49,11 +49,10 @@ def test_graph_command_usage_and_failures_exit_2_and_1(tmp_path, capsys, monkeyp
 
 def test_graph_command_draws_a_saved_model(tmp_path):
     import nn
-    from nn import data as car_data
-    from nn import synthetic
+    from nn.carprice import Normalizer, synthetic
 
     model = nn.MLP([3, 5, 1], "tanh", seed=1)
-    normalizer = car_data.Normalizer().fit(synthetic.generate(200, seed=3))
+    normalizer = Normalizer().fit(synthetic.generate(200, seed=3))
     path = nn.save(model, tmp_path / "model.npz", metadata={"normalizer": normalizer.to_dict()})
     out = tmp_path / "model.dot"
     assert run_graph("--model", str(path), "--out", str(out), "--batch", "3") == 0

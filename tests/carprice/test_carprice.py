@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from nn import carprice, data, synthetic
+from nn import carprice
+from nn.carprice import synthetic
 from nn.carprice import CarPriceModel, Metrics, TrainConfig, TrainingError
 
 
@@ -14,7 +15,7 @@ def real(car_csv_path):
 @pytest.fixture(scope="module")
 def small():
     """A small synthetic data set for quick runs."""
-    table, _ = data.clean(synthetic.generate(n=600, seed=3))
+    table, _ = carprice.clean(synthetic.generate(n=600, seed=3))
     return carprice.DataSource(table, "synthetic test sample", "synthetic")
 
 
@@ -26,7 +27,7 @@ def test_an_explicit_file_is_used_and_described(real, car_csv_path):
 
 def test_without_a_file_the_cached_real_listings_are_used(car_csv_path, tmp_path, monkeypatch):
     monkeypatch.setenv("AUTOTENSOR_CACHE", str(tmp_path))
-    (tmp_path / data.CACHE_FILE_NAME).write_bytes(car_csv_path.read_bytes())
+    (tmp_path / carprice.CACHE_FILE_NAME).write_bytes(car_csv_path.read_bytes())
     source = carprice.choose_data()
     assert source.kind == "cache" and len(source.table) == 9061 and "cached real listings" in source.description
 
@@ -139,7 +140,7 @@ def test_prediction_refuses_impossible_cars(car_model_path):
         model.predict(-1, "diesel", 3)
     with pytest.raises(ValueError, match="age must be"):
         model.predict(1000, "diesel", float("nan"))
-    with pytest.raises(data.DataError, match="unknown fuel"):
+    with pytest.raises(carprice.DataError, match="unknown fuel"):
         model.predict(1000, "hydrogen", 2)
 
 

@@ -18,10 +18,11 @@ correlations and roughly the same difficulty:
   + log_price_petrol * [petrol] + e`` with ``e ~ Normal(0, log_price_noise_std)`` (least
   squares on log prices, so effects are proportional), rounded and clipped to the observed
   [price_min, price_max]; ``price_min`` is above the 1000 EUR cleaning floor, so every
-  generated listing survives ``nn.data.clean``.
+  generated listing survives ``nn.carprice.listings.clean``.
 
-``FITTED`` holds the values; ``python -m nn.synthetic --fit ../shared/data/car_features.csv``
-recomputes and prints them.
+``FITTED`` holds the values;
+``python -m nn.carprice.synthetic --fit ../shared/data/car_features.csv`` recomputes and prints
+them.
 """
 
 from __future__ import annotations
@@ -31,12 +32,12 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from nn.data import KEPT_FUELS, CarTable, DataError, load_car_data
+from nn.carprice.listings import KEPT_FUELS, CarTable, DataError, load_car_data
 
 DIESEL, PETROL = KEPT_FUELS
 AGE_QUANTILE = 99.9
 
-# Produced by `python -m nn.synthetic --fit ../shared/data/car_features.csv`.
+# Produced by `python -m nn.carprice.synthetic --fit ../shared/data/car_features.csv`.
 FITTED: dict[str, float] = {
     "age_min": 0.0,
     "age_max": 13.0,
@@ -156,7 +157,7 @@ def format_parameters(parameters: Mapping[str, float]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="python -m nn.synthetic", description="Fit the synthetic listing model."
+        prog="python -m nn.carprice.synthetic", description="Fit the synthetic listing model."
     )
     parser.add_argument("--fit", metavar="CSV", required=True, help="real listings to fit to")
     args = parser.parse_args(argv)
