@@ -3,7 +3,7 @@
 Implementations compared on the same data and the same starting parameters, float64, one
 thread:
 
-* ``numpy``      the hand-written reference: ``nn.manual.ManualMLP.backward`` (the documents'
+* ``numpy``      the hand-written reference: ``nn.backprop.ManualMLP.backward`` (the documents'
                  deltas, vectorised) followed by an in-place ``p -= lr * g`` per parameter;
 * ``autotensor`` ``nn.MLP`` + ``nn.losses`` + ``nn.optim.SGD``, as a user writes it;
 * ``torch``      ``torch.nn.Sequential`` of ``Linear``/``Tanh`` + ``torch.optim.SGD`` (optional);
@@ -34,8 +34,7 @@ from benchmarks.timing import (
     Settings, Timing, describe_machine, log, machine, markdown_table, measure, microseconds, optional,
     torch_module,
 )
-from nn import seed_example
-from nn.manual import ManualMLP
+from nn.backprop import ManualMLP, seed_example
 
 DATA_FILE = Path(__file__).resolve().parents[2] / "shared" / "data" / "car_features.csv"
 RTOL, ATOL = 1e-6, 1e-9

@@ -16,7 +16,8 @@ import pytest
 
 import autotensor as at
 from autotensor import viz
-from nn import graphing, seed_example
+from nn.backprop import seed_example
+from nn.backprop.seed_graph import seed_graph
 from tests.viz.dot_text import Parsed, chain, engine_counts, parse
 
 
@@ -68,7 +69,7 @@ def test_an_input_used_twice_by_one_op_gets_two_edges():
 
 
 def test_seed_network_counts_equal_the_engine_graph():
-    J, names, _ = graphing.seed_graph()
+    J, names, _ = seed_graph()
     tensors, ops, edges = engine_counts(J)
     # Known by construction: per layer [a, 1] (+ its ones column and concatenate after layer 1),
     # W, z, a, with matmul and tanh; the cost y, y - yhat, 2, ^2, 0.5, *, J with sub/pow/mul/sum.
@@ -85,7 +86,7 @@ def test_seed_network_counts_equal_the_engine_graph():
 
 
 def test_seed_graph_is_the_documents_computation_with_its_gradients():
-    J, names, description = graphing.seed_graph()
+    J, names, description = seed_graph()
     weights = tuple(at.Tensor(w, requires_grad=True) for w in seed_example.WEIGHTS)
     yhat, _ = seed_example.forward(weights)
     reference = seed_example.cost(yhat)

@@ -14,13 +14,13 @@ import pytest
 import autotensor as at
 from autotensor import viz
 from autotensor.viz import rendering
-from nn import graphing
+from nn.backprop.seed_graph import seed_graph
 from tests.viz.dot_text import PNG_SIGNATURE, chain, graphviz_package
 
 
 # --------------------------------------------------------------------------- rendering
 def test_render_svg_parses_as_xml_with_the_labels(tmp_path, dot_program):
-    J, names, _ = graphing.seed_graph()
+    J, names, _ = seed_graph()
     path = viz.render(J, tmp_path / "seed.svg", names=names, values=True, grads=True)
     assert path == tmp_path / "seed.svg"
     root = ElementTree.parse(path).getroot()

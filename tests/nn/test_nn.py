@@ -6,7 +6,7 @@ import pytest
 
 import autotensor as at
 import nn
-from nn import seed_example as se
+from nn.backprop import seed_example as se
 
 # seed-examples.md section 1, expected values.
 YHAT = [0.202354302599, 0.144933682554, 0.381054078721, 0.262494787219, 0.368818057375]

@@ -1,7 +1,7 @@
 """Autograd replaces the hand-derived backprop exactly: gradients, deltas, training, the CLI.
 
-The hand-written reference is nn.manual.ManualMLP; the autograd side is nn.MLP with
-``record_deltas`` (nn.compare.autograd_backward). Golden numbers: shared/seed-examples.md §1.
+The hand-written reference is nn.backprop.ManualMLP; the autograd side is nn.MLP with
+``record_deltas`` (nn.backprop.autograd_backward). Golden numbers: shared/seed-examples.md §1.
 """
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import nn
-from nn import compare
-from nn import seed_example as seed
+from nn import backprop
+from nn.backprop import ManualMLP, relative_error
+from nn.backprop import seed_example as seed
 from nn.carprice import Normalizer, load_car_data
-from nn.manual import ManualMLP, relative_error
 
 GOLD = 1e-9  # absolute tolerance for the documents' numbers
 AGREE = 1e-10  # relative agreement of autograd and the manual network in float64
@@ -71,10 +71,10 @@ def test_manual_and_autograd_gradients_and_deltas_agree_for_any_network(case: di
     output = "sigmoid" if case["loss"] == "bce" else case["output"]  # BCE takes probabilities
     sizes = [case["n_in"], *case["hidden"], case["n_out"]]
     mlp = nn.MLP(sizes, case["activation"], output, seed=case["seed"])
-    manual = compare.manual_like(mlp, case["loss"], case["l2"])
+    manual = backprop.manual_like(mlp, case["loss"], case["l2"])
     X, y = random_problem(sizes, case["loss"], case["batch"], case["seed"])
 
-    auto = compare.autograd_backward(mlp, X, y, case["loss"], case["l2"])
+    auto = backprop.autograd_backward(mlp, X, y, case["loss"], case["l2"])
     result = manual.backward(X, y)
 
     assert auto.loss == pytest.approx(result.loss, rel=AGREE, abs=1e-300)
@@ -93,9 +93,9 @@ def test_l2_enters_both_sides_as_lambda_times_W() -> None:
     """With the penalty, the weight gradients move by l2 * W and the biases do not move."""
     mlp = nn.MLP([3, 4, 2], "tanh", "identity", seed=3)
     X, y = random_problem([3, 4, 2], "mse", 7, 3)
-    plain = compare.autograd_backward(mlp, X, y, "mse", 0.0)
-    penalised = compare.autograd_backward(mlp, X, y, "mse", 0.3)
-    manual = compare.manual_like(mlp, "mse", 0.3).backward(X, y)
+    plain = backprop.autograd_backward(mlp, X, y, "mse", 0.0)
+    penalised = backprop.autograd_backward(mlp, X, y, "mse", 0.3)
+    manual = backprop.manual_like(mlp, "mse", 0.3).backward(X, y)
     for i, (p, g0, g1, m) in enumerate(zip(mlp.parameters(), plain.grads, penalised.grads, manual.grads)):
         expected = g0 + 0.3 * p.data if i % 2 == 0 else g0
         np.testing.assert_allclose(g1, expected, rtol=1e-12, atol=1e-15)
@@ -105,8 +105,8 @@ def test_l2_enters_both_sides_as_lambda_times_W() -> None:
 def test_autograd_backward_does_not_accumulate_and_restores_record_deltas() -> None:
     mlp = nn.MLP([2, 3, 1], "tanh", "tanh", seed=1)
     X, y = random_problem([2, 3, 1], "half_sse", 5, 1)
-    first = compare.autograd_backward(mlp, X, y)
-    second = compare.autograd_backward(mlp, X, y)
+    first = backprop.autograd_backward(mlp, X, y)
+    second = backprop.autograd_backward(mlp, X, y)
     for a, b in zip(first.grads, second.grads):
         np.testing.assert_array_equal(a, b)
     assert mlp.record_deltas is False
@@ -114,12 +114,12 @@ def test_autograd_backward_does_not_accumulate_and_restores_record_deltas() -> N
 
 def test_a_wrong_manual_gradient_is_reported_per_parameter() -> None:
     mlp = nn.MLP([3, 3, 2, 1], "tanh", "tanh", seed=0)
-    manual = compare.manual_like(mlp)
+    manual = backprop.manual_like(mlp)
     X, y = random_problem([3, 3, 2, 1], "half_sse", 10, 0)
-    auto = compare.autograd_backward(mlp, X, y)
+    auto = backprop.autograd_backward(mlp, X, y)
     result = manual.backward(X, y)
     result.grads[2] = result.grads[2] * (1 + 1e-6)  # dJ/dW2 off in the 7th digit
-    params, deltas = compare.compare_gradients(mlp, auto, manual, result)
+    params, deltas = backprop.compare_gradients(mlp, auto, manual, result)
     assert [d.name for d in params] == ["layers.0.W", "layers.0.b", "layers.2.W", "layers.2.b",
                                         "layers.4.W", "layers.4.b"]
     assert [d.document for d in params] == ["W1", "b1", "W2", "b2", "W3", "b3"]
@@ -134,7 +134,7 @@ def test_a_wrong_manual_gradient_is_reported_per_parameter() -> None:
 
 
 def test_seed_example_manual_bias_row_network_reproduces_section_1() -> None:
-    _, manual = compare.seed_pair()
+    _, manual = backprop.seed_pair()
     assert manual.bias_layout == "row"
     result = manual.backward(seed.X, seed.Y)
     np.testing.assert_allclose(result.yhat.ravel(), YHAT, rtol=0, atol=GOLD)
@@ -146,8 +146,8 @@ def test_seed_example_manual_bias_row_network_reproduces_section_1() -> None:
 
 
 def test_seed_example_autograd_with_split_weights_reproduces_section_1() -> None:
-    mlp, _ = compare.seed_pair()
-    auto = compare.autograd_backward(mlp, seed.X, seed.Y)
+    mlp, _ = backprop.seed_pair()
+    auto = backprop.autograd_backward(mlp, seed.X, seed.Y)
     np.testing.assert_allclose(auto.yhat.ravel(), YHAT, rtol=0, atol=GOLD)
     # The bias gradients are the bias rows of the documents' dJ/dW.
     for got, expected in zip(bias_rows(auto.grads), (DW1, DW2, DW3)):
@@ -161,8 +161,8 @@ def test_seed_example_autograd_with_split_weights_reproduces_section_1() -> None
 
 def test_seed_example_deltas_follow_the_documents_recursion() -> None:
     """delta^(4) = -(y - yhat) tanh'(z4); delta^(3) = (delta^(4) W3^T, bias row dropped) tanh'(z3)."""
-    mlp, manual = compare.seed_pair()
-    auto = compare.autograd_backward(mlp, seed.X, seed.Y)
+    mlp, manual = backprop.seed_pair()
+    auto = backprop.autograd_backward(mlp, seed.X, seed.Y)
     result = manual.backward(seed.X, seed.Y)
     yhat = np.asarray(YHAT).reshape(-1, 1)
     delta4 = -(seed.Y - yhat) * (1 - yhat**2)
@@ -192,8 +192,8 @@ def test_per_sample_loop_equals_vectorised_equals_autograd(loss: str, output: st
     sizes = [3, 5, 4, 2]
     mlp = nn.MLP(sizes, "tanh", output, seed=11)
     X, y = random_problem(sizes, loss, 23, 11)
-    auto = compare.autograd_backward(mlp, X, y, loss, l2)
-    manual = compare.manual_like(mlp, loss, l2, bias_layout=layout)
+    auto = backprop.autograd_backward(mlp, X, y, loss, l2)
+    manual = backprop.manual_like(mlp, loss, l2, bias_layout=layout)
     vectorised = manual.backward(X, y)
     looped = manual.backward_per_sample(X, y)
     auto_grads = bias_rows(auto.grads) if layout == "row" else auto.grads
@@ -219,9 +219,9 @@ def car_batch(path, rows: int, seed_: int = 0) -> tuple[np.ndarray, np.ndarray]:
 def test_lockstep_training_on_the_car_data_stays_at_round_off_for_1000_steps(car_csv_path) -> None:
     X, y = car_batch(car_csv_path, 1500)
     mlp = nn.MLP([3, 3, 2, 1], "tanh", "tanh", seed=0)
-    manual = compare.manual_like(mlp)
+    manual = backprop.manual_like(mlp)
     start = manual.loss(X, y)
-    run = compare.lockstep(mlp, manual, X, y, "half_sse", 0.0, lr=0.5 / len(X), steps=1000)
+    run = backprop.lockstep(mlp, manual, X, y, "half_sse", 0.0, lr=0.5 / len(X), steps=1000)
     assert run.steps == 1000
     assert run.loss_manual < 0.5 * start  # the networks really trained
     assert run.max_weight_diff < 1e-9
@@ -229,13 +229,13 @@ def test_lockstep_training_on_the_car_data_stays_at_round_off_for_1000_steps(car
 
 
 def test_lockstep_compares_against_the_manual_bias_rows() -> None:
-    mlp, manual = compare.seed_pair()
-    run = compare.lockstep(mlp, manual, seed.X, seed.Y, "half_sse", 0.0, lr=0.02, steps=200)
+    mlp, manual = backprop.seed_pair()
+    run = backprop.lockstep(mlp, manual, seed.X, seed.Y, "half_sse", 0.0, lr=0.02, steps=200)
     assert run.max_weight_diff < 1e-12
     # The bias rows really were compared: shift one and the difference shows it.
-    mlp2, manual2 = compare.seed_pair()
+    mlp2, manual2 = backprop.seed_pair()
     manual2.weights[0][-1, 0] += 1e-3
-    run2 = compare.lockstep(mlp2, manual2, seed.X, seed.Y, "half_sse", 0.0, lr=0.02, steps=1)
+    run2 = backprop.lockstep(mlp2, manual2, seed.X, seed.Y, "half_sse", 0.0, lr=0.02, steps=1)
     assert run2.max_weight_diff > 5e-4
 
 
@@ -248,7 +248,7 @@ def test_step_timing_reports_both_medians_and_their_ratio() -> None:
     def manual_step() -> None:
         calls["m"] += 1
 
-    timing = compare.time_steps(autograd_step, manual_step, repeats=5)
+    timing = backprop.time_steps(autograd_step, manual_step, repeats=5)
     assert timing.repeats == 5 and timing.steps_per_sample >= 1
     assert calls["a"] == calls["m"] == 2 + 5 * timing.steps_per_sample
     assert timing.ratio == pytest.approx(timing.autograd_us / timing.manual_us)
@@ -361,9 +361,9 @@ def test_cli_without_real_data_uses_the_synthetic_sample(capsys, monkeypatch, tm
 def test_table_shows_the_numbers_of_the_same_report_including_timing() -> None:
     mlp = nn.MLP([3, 3, 2, 1], "tanh", "tanh", seed=2)
     X, y = random_problem([3, 3, 2, 1], "half_sse", 50, 2)
-    report = compare.run_comparison(mlp, compare.manual_like(mlp), X, y, loss="half_sse", lr=0.01,
+    report = backprop.run_comparison(mlp, backprop.manual_like(mlp), X, y, loss="half_sse", lr=0.01,
                                     steps=10, repeats=3)
-    assert_table_matches_json(parse_table(compare.format_table(report)), report.to_dict(), with_timing=True)
+    assert_table_matches_json(parse_table(backprop.format_table(report)), report.to_dict(), with_timing=True)
 
 
 def test_cli_exits_1_when_the_manual_gradients_are_wrong(capsys, monkeypatch) -> None:
