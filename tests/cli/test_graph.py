@@ -6,14 +6,15 @@ import argparse
 import pytest
 
 from autotensor.viz import rendering
-from nn import graphing
+from nn.carprice import model_graph
+from nn.cli import graph
 from tests.viz.dot_text import PNG_SIGNATURE, Parsed, engine_counts
 
 
 def run_graph(*argv: str) -> int:
     parser = argparse.ArgumentParser(prog="autotensor graph")
-    graphing.add_arguments(parser)
-    return graphing.run(parser.parse_args(list(argv)))
+    graph.add_arguments(parser)
+    return graph.run(parser.parse_args(list(argv)))
 
 
 def test_graph_command_writes_the_seed_example(tmp_path, capsys):
@@ -57,7 +58,7 @@ def test_graph_command_draws_a_saved_model(tmp_path):
     out = tmp_path / "model.dot"
     assert run_graph("--model", str(path), "--out", str(out), "--batch", "3") == 0
     g = Parsed(out.read_text())
-    loss, names, _ = graphing.model_graph(str(path), batch=3)
+    loss, names, _ = model_graph(str(path), batch=3)
     assert (len(g.tensors), len(g.ops), len(g.edges)) == engine_counts(loss)
     assert g.find("<B>layers.0.W</B>") and g.find("<B>layers.2.b</B>") and g.find("(3, 3) float64")
     assert {"layers.0", "layers.1", "layers.2", "loss"} <= set(g.clusters.values())

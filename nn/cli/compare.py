@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import sys
 from typing import Any
 
 import numpy as np
@@ -19,10 +18,10 @@ from nn.backprop import (
     ACTIVATIONS, DEFAULT_REPEATS, DEFAULT_STEPS, DEFAULT_TOLERANCE, LOSSES, format_table, manual_like,
     run_comparison, seed_example, seed_pair,
 )
-from nn.carprice import Normalizer
+from nn.carprice import Normalizer, choose_data
+from nn.cli.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, report_error
 from nn.layers import MLP
 
-PROG = "autotensor compare"
 HELP = "autograd vs hand-written backprop: gradients and deltas side by side, time per step, lockstep training"
 DESCRIPTION = (
     "Run the same network with autograd (nn.MLP) and with the hand-derived backprop of the documents "
@@ -33,7 +32,6 @@ DESCRIPTION = (
     "documents' five cars with their weights and prints their numbers. Exit status: 0 agreement, "
     "1 a difference above --tolerance (or an unreadable data file), 2 bad usage."
 )
-EXIT_OK, EXIT_MISMATCH, EXIT_USAGE = 0, 1, 2
 DEFAULT_HIDDEN = (3, 2)
 DEFAULT_LR = 0.1
 
@@ -112,8 +110,6 @@ def _usage_problem(args: argparse.Namespace) -> str | None:
 def _load_batch(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     """The listings ``train`` would use (``--data``, else the cached download, else the
     synthetic sample: ``nn.carprice.choose_data``), normalised, optionally ``--batch`` rows."""
-    from nn.carprice import choose_data
-
     source = choose_data(args.data)
     X, y = Normalizer().fit(source.table).transform_table(source.table)
     if args.batch is not None and args.batch < len(X):
@@ -128,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the comparison, print the table (or JSON); 0 ok, 1 mismatch, 2 bad usage."""
     problem = _usage_problem(args)
     if problem:
-        print(f"{PROG}: error: {problem}", file=sys.stderr)
+        report_error("compare", problem)
         return EXIT_USAGE
     if args.example == "seed":
         loss = "half_sse"
@@ -151,4 +147,4 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(report.to_dict(), indent=2))
     else:
         print(format_table(report))
-    return EXIT_OK if report.ok else EXIT_MISMATCH
+    return EXIT_OK if report.ok else EXIT_FAILURE

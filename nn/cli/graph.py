@@ -2,42 +2,31 @@
 
 Two sources of graphs:
 
-* ``--example seed``: the background document's five cars through the 3-3-2-1 tanh network
-  in its bias-row layout (``nn/seed_example.py``), with the cost ``J = sum(0.5 (y - yhat)^2)``.
-  Each layer and the cost are drawn as a cluster; ``backward(retain_graph=True)`` has run and
-  every intermediate kept its gradient, so the drawing shows the worked values and, in red,
-  the gradients.  Tensors are named as in the document (``a1 = X``, ``z2 = [X, 1] W1``,
-  ``a2 = tanh(z2)``, ... ``yhat = a4``), so the gradients on ``z2``, ``z3``, ``z4`` are its
-  deltas delta^(2), delta^(3), delta^(4) = dJ/dz.
+* ``--example seed``: the documents' five cars through their 3-3-2-1 tanh network, every
+  tensor named as in the documents and the gradients shown (:mod:`nn.backprop.seed_graph`);
 * ``--model model.npz``: a model saved with ``nn.save`` (e.g. by ``autotensor train``); its
   MSE loss on a small batch of cars (from ``--data``, else the cached real listings, else the
-  synthetic sample), normalised with the statistics stored in the model's metadata.
+  synthetic sample), normalised with the statistics stored in the model's metadata
+  (:mod:`nn.carprice.loss_graph`).
 
-The format follows the extension of ``--out``.  Exit codes: 0 written, 1 failure (missing
-``dot``, unreadable model ...), 2 bad usage; errors are one line on stderr.
+The format follows the extension of ``--out`` (:func:`autotensor.viz.render`).  Exit codes: 0
+written, 1 failure (missing ``dot``, unreadable model ...), 2 bad usage; errors are one line
+on stderr.
 """
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-import numpy as np
-
-import autotensor as at
 from autotensor import viz
 from nn.backprop.seed_graph import seed_graph
+from nn.carprice.loss_graph import model_graph
+from nn.cli.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, report_error
 
 HELP = "draw the computation graph of a loss (the seed example or a saved model) to SVG/PNG/PDF/DOT"
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
-PROG = "autotensor graph"
 # The seed network's tensors have at most 15 numbers: show them all, as in the document.
 SEED_MAX_ELEMENTS = 15
 MODEL_MAX_ELEMENTS = 6
-
-
-class GraphCommandError(Exception):
-    """A failure reported as one line with exit code 1."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -72,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     """Build the graph, render it to ``args.out``; return the exit code."""
     problem = _usage_problem(args)
     if problem:
-        _error(problem)
+        report_error("graph", problem)
         return EXIT_USAGE
     try:
         if args.example == "seed":
@@ -88,8 +77,8 @@ def run(args: argparse.Namespace) -> int:
             max_depth=args.max_depth, collapse_scopes=args.collapse, legend=args.legend,
             names=names, max_elements=max_elements,
         )
-    except (GraphCommandError, viz.DotNotFoundError, OSError, ValueError, RuntimeError) as error:
-        _error(str(error).splitlines()[0] if str(error) else type(error).__name__)
+    except (viz.DotNotFoundError, OSError, ValueError, RuntimeError) as error:  # DataError, ModelFileError too
+        report_error("graph", str(error).splitlines()[0] if str(error) else type(error).__name__)
         return EXIT_FAILURE
     print(f"wrote {path} ({description})")
     return EXIT_OK
@@ -108,58 +97,3 @@ def _usage_problem(args: argparse.Namespace) -> str | None:
     if args.model is None and (args.data is not None):
         return "--data only applies with --model"
     return None
-
-
-def _error(message: str) -> None:
-    print(f"{PROG}: error: {message}", file=sys.stderr)
-
-
-# --------------------------------------------------------------------------- a saved model
-def model_graph(
-    path: str, *, batch: int = 4, data: str | None = None, seed: int = 0
-) -> tuple[at.Tensor, dict[at.Tensor, str], str]:
-    """The MSE loss of the model saved at ``path`` on ``batch`` cars, after ``backward(retain_graph=True)``.
-
-    MSE on normalised prices is what ``autotensor train`` minimises.  The cars are drawn from
-    the listings training would use (``data``, else the cached real listings, else the
-    synthetic sample; see ``carprice.choose_data``) and normalised with the statistics saved
-    in the model's metadata (``metadata["normalizer"]``); a model saved without them is
-    refused, since any other scaling would draw a loss the model never saw.
-    """
-    import nn
-    from nn import carprice
-
-    try:
-        model, metadata = nn.load(path)
-    except nn.ModelFileError as error:
-        raise GraphCommandError(str(error)) from None
-    stats = metadata.get("normalizer")
-    if not isinstance(stats, dict):
-        raise GraphCommandError(
-            f"{path}: the model's metadata has no 'normalizer' statistics, so car data cannot be scaled for it"
-        )
-    try:
-        normalizer = carprice.Normalizer.from_dict(stats)
-    except carprice.DataError as error:
-        raise GraphCommandError(f"{path}: {error}") from None
-    try:
-        source = carprice.choose_data(data)
-    except carprice.DataError as error:
-        raise GraphCommandError(str(error)) from None
-    table = source.table
-    if len(table) == 0:
-        raise GraphCommandError(f"{data}: no usable listings")
-    rows = np.random.default_rng(seed).choice(len(table), size=min(batch, len(table)), replace=False)
-    X, y = normalizer.transform_table(table.take(np.sort(rows)))
-    names: dict[at.Tensor, str] = {p: name for name, p in model.named_parameters()}
-    inputs = at.Tensor(X, name="X")
-    targets = at.Tensor(y, name="y")
-    prediction = model(inputs)
-    with at.name_scope("loss"):
-        loss = nn.mse(prediction, targets)
-    names[prediction] = "prediction"
-    names[loss] = "loss (mse)"
-    model.zero_grad()
-    loss.backward(retain_graph=True)
-    kind = "synthetic" if source.kind == "synthetic" else "real"
-    return loss, names, f"MSE loss of {path} on {len(rows)} {kind} cars: {loss.item():.6g}"
