@@ -2,7 +2,7 @@
 
 One frozen :class:`TrainConfig` holds every choice ``train`` makes (network, optimiser,
 schedule, epochs, batches, seeds, split); it is saved in the model file, so a trained model
-says how it was trained.  The defaults are those of ``autotensor train``.
+says how it was trained.  ``autotensor train`` takes its defaults from here.
 """
 from __future__ import annotations
 
@@ -75,4 +75,3 @@ class TrainConfig:
             f"{self.optimizer} lr {self.learning_rate:g} ({self.schedule}), {self.epochs} epochs, {batches}, "
             f"l2 {self.l2:g}, seed {self.seed}, split seed {self.split_seed}"
         )
-

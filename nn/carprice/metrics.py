@@ -29,9 +29,7 @@ class Metrics:
         return cls(r2=r2, mae=float(np.mean(np.abs(error))), rmse=float(np.sqrt(np.mean(error**2))))
 
 
-
 def evaluate(model: MLP, normalizer: Normalizer, table: CarTable) -> Metrics:
     """R^2, MAE and RMSE of the model's prices for ``table``, in euros."""
     predicted = normalizer.inverse_price(predict_normalised(model, normalizer.transform(table.km, table.fuel, table.age)))
     return Metrics.of(table.price, predicted)
-

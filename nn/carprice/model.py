@@ -28,7 +28,6 @@ def predict_normalised(model: MLP, X: np.ndarray) -> np.ndarray:
         return model(X).data
 
 
-
 class CarPriceModel:
     """A saved car-price model ready to price cars: ``CarPriceModel.load(path).predict(...)``."""
 

@@ -44,4 +44,3 @@ def plot_training(result: TrainResult, path: str | Path) -> Path:
     figure.savefig(path, dpi=110)
     plt.close(figure)
     return path
-

@@ -41,4 +41,3 @@ def choose_data(path: str | Path | None = None) -> DataSource:
         f"real listings - run `autotensor data fetch` to download them)",
         "synthetic",
     )
-

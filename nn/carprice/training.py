@@ -158,4 +158,3 @@ def _fit(
         result.test_loss.append(test_loss)
         if progress is not None:
             progress(epoch, config.epochs, train_loss, test_loss)
-

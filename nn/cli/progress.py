@@ -5,7 +5,6 @@ import time
 from typing import TextIO
 
 
-# ---------------------------------------------------------------------- progress
 class ProgressReporter:
     """Training progress: a redrawn bar on a terminal, a few plain lines in logs.
 
