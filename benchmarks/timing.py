@@ -17,7 +17,6 @@ import importlib
 import os
 import platform
 import sys
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -25,6 +24,7 @@ from typing import Any
 import numpy as np
 
 import benchmarks
+from nn.backprop.timing import seconds_for_calls
 
 
 @dataclass(frozen=True)
@@ -56,26 +56,12 @@ class Settings:
         return cls(rounds=31, sample_seconds=0.02, warmup_seconds=0.2)
 
 
-def _loop(function: Callable[[], Any], number: int) -> float:
-    """Seconds for ``number`` calls of ``function`` with the garbage collector paused."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        start = time.perf_counter()
-        for _ in range(number):
-            function()
-        return time.perf_counter() - start
-    finally:
-        if collecting:
-            gc.enable()
-
-
 def _calibrate(function: Callable[[], Any], sample_seconds: float, warmup_seconds: float) -> int:
     """Warm ``function`` up and return how many calls make one sample of ``sample_seconds``."""
     number = 1
     spent = 0.0
     while True:
-        elapsed = _loop(function, number)
+        elapsed = seconds_for_calls(function, number)
         spent += elapsed
         if elapsed >= sample_seconds / 4 and spent >= warmup_seconds:
             break
@@ -95,7 +81,7 @@ def measure(functions: Mapping[str, Callable[[], Any]], settings: Settings) -> d
     for round_number in range(settings.rounds):
         shift = round_number % len(names)
         for name in names[shift:] + names[:shift]:
-            elapsed = _loop(functions[name], numbers[name])
+            elapsed = seconds_for_calls(functions[name], numbers[name])
             observations[name].append(elapsed / numbers[name] * 1e6)
         gc.collect()
     result = {}
@@ -110,7 +96,7 @@ def time_once(function: Callable[[], Any], repeats: int = 3) -> float:
     """Best of ``repeats`` single calls, in seconds (for long runs such as huge graphs)."""
     best = float("inf")
     for _ in range(repeats):
-        best = min(best, _loop(function, 1))
+        best = min(best, seconds_for_calls(function, 1))
     return best
 
 

@@ -3,7 +3,7 @@
 Implementations compared on the same data and the same starting parameters, float64, one
 thread:
 
-* ``numpy``      the hand-written reference: ``nn.manual.ManualMLP.backward`` (the documents'
+* ``numpy``      the hand-written reference: ``nn.backprop.ManualMLP.backward`` (the documents'
                  deltas, vectorised) followed by an in-place ``p -= lr * g`` per parameter;
 * ``autotensor`` ``nn.MLP`` + ``nn.losses`` + ``nn.optim.SGD``, as a user writes it;
 * ``torch``      ``torch.nn.Sequential`` of ``Linear``/``Tanh`` + ``torch.optim.SGD`` (optional);
@@ -34,8 +34,7 @@ from benchmarks.timing import (
     Settings, Timing, describe_machine, log, machine, markdown_table, measure, microseconds, optional,
     torch_module,
 )
-from nn import seed_example
-from nn.manual import ManualMLP
+from nn.backprop import ManualMLP, seed_example
 
 DATA_FILE = Path(__file__).resolve().parents[2] / "shared" / "data" / "car_features.csv"
 RTOL, ATOL = 1e-6, 1e-9
@@ -70,15 +69,16 @@ class Workload:
 # ---------------------------------------------------------------- data
 def car_data() -> tuple[np.ndarray, np.ndarray, str]:
     """The normalised training rows (80% of the cleaned listings), or a synthetic sample."""
-    from nn.data import Normalizer, load_car_data, train_test_split
-    from nn.synthetic import generate
+    from nn.carprice import Normalizer, load_car_data
+    from nn.carprice.synthetic import generate
+    from nn.data import train_test_split
 
     if DATA_FILE.is_file():
         table, _ = load_car_data(DATA_FILE)
         source = "car_features.csv"
     else:
         table = generate(n=9061, seed=0)
-        source = "synthetic listings (nn.synthetic; car_features.csv not found)"
+        source = "synthetic listings (nn.carprice.synthetic; car_features.csv not found)"
     train, _ = train_test_split(len(table), test_fraction=0.2, seed=0)
     train_table = table.take(train)
     X, y = Normalizer().fit(train_table).transform_table(train_table)

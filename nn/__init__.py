@@ -1,4 +1,4 @@
-"""nn: layers, losses, optimisers, model files and the car-price application, built on autotensor.
+"""nn: modules, layers, initialisers, losses, optimisers, model files and data splits, on autotensor.
 
     import nn
     model = nn.MLP([3, 3, 2, 1], "tanh")              # x @ W + b layers, W of shape (in, out)
@@ -6,8 +6,12 @@
     loss = nn.mse(model(X), y)
     opt.zero_grad(); loss.backward(); opt.step()
     nn.save(model, "model.npz", metadata={...}); model, metadata = nn.load("model.npz")
+
+The top level is the library only.  What is built with it lives in subpackages that the library
+never imports: ``nn.carprice`` (the car-price application), ``nn.backprop`` (the documents'
+hand-derived backprop and its comparison with autograd) and ``nn.cli`` (the command line).
 """
-from nn import init, optim
+from nn import data, init, optim
 from nn.layers import (
     ACTIVATIONS, MLP, Identity, LeakyReLU, Linear, ReLU, Sigmoid, Softplus, Tanh, activation_module,
     split_bias_row,
@@ -24,6 +28,6 @@ __all__ = [
     "ACTIVATIONS", "Adam", "Identity", "IncompatibleKeys", "LOSSES", "LeakyReLU", "Linear", "LoadedModel",
     "MLP", "ModelFileError", "Module", "Parameter", "ReLU", "SGD", "Sequential", "Sigmoid", "Softplus",
     "StateDictError", "Tanh", "activation_module", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-    "get_loss", "half_sse", "init", "l2_penalty", "load", "mse", "optim", "save", "softmax_cross_entropy",
+    "data", "get_loss", "half_sse", "init", "l2_penalty", "load", "mse", "optim", "save", "softmax_cross_entropy",
     "split_bias_row",
 ]

@@ -137,7 +137,7 @@ def l2_penalty(params: Module | Iterable[at.Tensor], lam: float) -> at.Tensor:
     return (0.5 * lam) * total
 
 
-# Names shared with nn.manual and the command line.
+# Names shared with nn.backprop and the command line.
 LOSSES: dict[str, Callable[[Any, Any], at.Tensor]] = {
     "half_sse": half_sse,
     "mse": mse,

@@ -7,7 +7,7 @@ refuses to run with stale values.  Parameters whose ``.grad`` is None are skippe
 
 Weight decay is the documents' L2 term: ``lambda * W`` is added to the gradient of each weight
 *matrix* (ndim >= 2); biases are not decayed, matching :func:`nn.losses.l2_penalty` and
-``nn.manual``.  (PyTorch decays every parameter it is given.)
+``nn.backprop``.  (PyTorch decays every parameter it is given.)
 
 The update rules run on the raw ndarrays with in-place numpy ufuncs, so a step costs about what
 hand-written numpy would.

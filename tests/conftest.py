@@ -1,6 +1,7 @@
 """Shared fixtures."""
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -33,3 +34,15 @@ def car_model_path(car_csv_path: Path, tmp_path_factory: pytest.TempPathFactory)
 
     result = carprice.train(carprice.choose_data(car_csv_path), carprice.TrainConfig(epochs=5))
     return result.save(tmp_path_factory.mktemp("model") / "car-model.npz")
+
+
+@pytest.fixture
+def dot_program() -> str:
+    """The `dot` binary; skipped when missing outside CI, a failure when missing in CI."""
+    path = shutil.which("dot")
+    if path is None:
+        message = "the Graphviz 'dot' program is not installed (apt-get install graphviz)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import autotensor as at
-from nn import seed_example as seed
+from nn.backprop import seed_example as seed
 
 ATOL = 1e-9
 

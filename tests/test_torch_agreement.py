@@ -85,7 +85,7 @@ def test_values_gradients_and_hessian_vector_products_agree_with_torch(name, our
 
 
 def test_seed_network_gradients_agree_with_torch():
-    from nn import seed_example as seed
+    from nn.backprop import seed_example as seed
 
     mine = [at.Tensor(w.copy(), requires_grad=True) for w in seed.WEIGHTS]
     seed.cost(seed.forward(mine)[0]).backward()

@@ -1,0 +1,38 @@
+"""The car-price application: the documents' network trained on used-car listings.
+
+Its modules, in the order the data flows through them:
+
+* ``listings``   read the CSV strictly and clean it as the documents do;
+* ``download``   fetch the real listings into a user cache, checksum-verified;
+* ``synthetic``  a sample drawn from a model fitted to the real listings, when they are absent
+  (``python -m nn.carprice.synthetic --fit FILE`` refits that model);
+* ``sources``    which of those ``train`` uses, and a sentence saying so;
+* ``normalizer`` scale the columns for the network, and prices back to euros;
+* ``config``     every setting of a training run;
+* ``training``   split, normalise, fit, evaluate;
+* ``metrics``    R^2, MAE and RMSE in euros;
+* ``model``      a saved model pricing new cars;
+* ``plotting``   loss curves and predicted against actual prices;
+* ``loss_graph`` a saved model's loss on a few cars, ready to draw.
+"""
+from nn.carprice.config import DEFAULT_LR, OPTIMIZERS, SCHEDULES, TrainConfig
+from nn.carprice.download import CACHE_FILE_NAME, PINNED_SHA256, PINNED_URL, cache_directory, cached_data_path, fetch
+from nn.carprice.listings import (
+    COLUMNS, KEPT_FUELS, MIN_PRICE, CarTable, CleaningReport, DataError, SkippedRow, clean, encode_fuel, load_car_data,
+    read_car_csv,
+)
+from nn.carprice.loss_graph import model_graph
+from nn.carprice.metrics import Metrics, evaluate
+from nn.carprice.model import APPLICATION, CarPriceModel
+from nn.carprice.normalizer import Normalizer
+from nn.carprice.plotting import plot_training
+from nn.carprice.sources import DataSource, choose_data
+from nn.carprice.training import TrainingError, TrainResult, train
+
+__all__ = [
+    "APPLICATION", "CACHE_FILE_NAME", "COLUMNS", "CarPriceModel", "CarTable", "CleaningReport", "DEFAULT_LR",
+    "DataError", "DataSource", "KEPT_FUELS", "MIN_PRICE", "Metrics", "Normalizer", "OPTIMIZERS", "PINNED_SHA256",
+    "PINNED_URL", "SCHEDULES", "SkippedRow", "TrainConfig", "TrainResult", "TrainingError", "cache_directory",
+    "cached_data_path", "choose_data", "clean", "encode_fuel", "evaluate", "fetch", "load_car_data", "model_graph",
+    "plot_training", "read_car_csv", "train",
+]

@@ -1,0 +1,150 @@
+"""``autotensor compare``: autograd against the hand-written backprop of the documents.
+
+Parses the options, builds the two networks (the documents' seed example, or an ``nn.MLP`` and
+its manual twin on the listings ``train`` would use), runs :func:`nn.backprop.run_comparison`
+and prints its table or its JSON.  Exit status: 0 when everything agrees, 1 when a difference
+exceeds ``--tolerance`` (or the data file cannot be read), 2 on bad usage.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from typing import Any
+
+import numpy as np
+
+from nn.backprop import (
+    ACTIVATIONS, DEFAULT_REPEATS, DEFAULT_STEPS, DEFAULT_TOLERANCE, LOSSES, format_table, manual_like,
+    run_comparison, seed_example, seed_pair,
+)
+from nn.carprice import Normalizer, choose_data
+from nn.cli.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, report_error
+from nn.layers import MLP
+
+HELP = "autograd vs hand-written backprop: gradients and deltas side by side, time per step, lockstep training"
+DESCRIPTION = (
+    "Run the same network with autograd (nn.MLP) and with the hand-derived backprop of the documents "
+    "(nn.backprop.ManualMLP), from identical weights on the same batch, and print: for every parameter "
+    "and every layer's delta dJ/dz the largest difference and the relative error ||a-m||/||a+m||; "
+    "the time of a training step of each (median of interleaved samples) and their ratio; the "
+    "largest weight difference after --steps identical SGD steps. --example seed runs the "
+    "documents' five cars with their weights and prints their numbers. Exit status: 0 agreement, "
+    "1 a difference above --tolerance (or an unreadable data file), 2 bad usage."
+)
+DEFAULT_HIDDEN = (3, 2)
+DEFAULT_LR = 0.1
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``autotensor compare``."""
+    parser.add_argument("--example", choices=["seed"], default=None,
+                        help="'seed': the documents' five-car example with their weights (bias-row layout "
+                             "for the manual side), printing the documents' numbers")
+    parser.add_argument("--data", metavar="CSV", default=None,
+                        help="listings CSV (km,fuel,age,price); default: the cached real listings "
+                             "(`autotensor data fetch`), else a synthetic sample")
+    parser.add_argument("--batch", type=int, default=None, metavar="N",
+                        help="use N randomly chosen rows of the data (default: all rows)")
+    parser.add_argument("--hidden", type=_hidden_sizes, default=None, metavar="SIZES",
+                        help=f"hidden layer widths, comma-separated, 'none' for no hidden layer "
+                             f"(default: {','.join(map(str, DEFAULT_HIDDEN))}: the documents' 3-3-2-1 network)")
+    parser.add_argument("--activation", choices=ACTIVATIONS, default=None,
+                        help="hidden activation (default: tanh)")
+    parser.add_argument("--output-activation", choices=ACTIVATIONS, default=None,
+                        help="output activation (default: tanh; sigmoid with --loss bce)")
+    parser.add_argument("--loss", choices=LOSSES, default=None,
+                        help="cost: half_sse = 0.5 sum (y - yhat)^2 (default, the documents'), mse, "
+                             "bce (needs a sigmoid output)")
+    parser.add_argument("--l2", type=float, default=0.0, help="L2 weight lambda: J += lambda/2 sum W^2 (default: 0)")
+    parser.add_argument("--lr", type=float, default=DEFAULT_LR,
+                        help="learning rate alpha (default: 0.1); with half_sse the step is alpha/N, as in the "
+                             "documents' W <- W - alpha (1/N) dJ/dW")
+    parser.add_argument("--steps", type=int, default=DEFAULT_STEPS,
+                        help=f"lockstep training steps (default: {DEFAULT_STEPS}; 0 skips)")
+    parser.add_argument("--repeats", type=int, default=DEFAULT_REPEATS,
+                        help=f"timing samples of each implementation (default: {DEFAULT_REPEATS}; 0 skips timing)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the initial weights and of --batch (default: 0)")
+    parser.add_argument("--tolerance", type=float, default=DEFAULT_TOLERANCE,
+                        help=f"largest accepted relative error (default: {DEFAULT_TOLERANCE:g})")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON only")
+
+
+def _hidden_sizes(text: str) -> tuple[int, ...]:
+    """"3,2" -> (3, 2); "none" -> no hidden layer (as ``autotensor train --hidden``)."""
+    if text.strip().lower() in ("", "none"):
+        return ()
+    try:
+        return tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated layer widths like 3,2, got {text!r}") from None
+
+
+def _usage_problem(args: argparse.Namespace) -> str | None:
+    if args.example == "seed":
+        given = [flag for flag, value in (("--data", args.data), ("--batch", args.batch), ("--hidden", args.hidden),
+                                          ("--activation", args.activation),
+                                          ("--output-activation", args.output_activation),
+                                          ("--loss", args.loss)) if value is not None]
+        if given:
+            return f"--example seed fixes the network, the data and the cost; drop {', '.join(given)}"
+        if args.l2:
+            return "--example seed uses the documents' cost without L2; drop --l2"
+    if args.batch is not None and args.batch < 1:
+        return f"--batch must be at least 1, got {args.batch}"
+    if args.hidden is not None and any(width < 1 for width in args.hidden):
+        return f"--hidden widths must be at least 1, got {args.hidden}"
+    if args.loss == "bce" and args.output_activation not in (None, "sigmoid"):
+        return f"--loss bce needs a sigmoid output (probabilities), got --output-activation {args.output_activation}"
+    if not (math.isfinite(args.l2) and args.l2 >= 0):
+        return f"--l2 must be a number >= 0, got {args.l2}"
+    if not (math.isfinite(args.lr) and args.lr > 0):
+        return f"--lr must be a positive number, got {args.lr}"
+    if args.steps < 0 or args.repeats < 0:
+        return "--steps and --repeats must be 0 or more"
+    if not args.tolerance > 0:
+        return f"--tolerance must be positive, got {args.tolerance}"
+    return None
+
+
+def _load_batch(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """The listings ``train`` would use (``--data``, else the cached download, else the
+    synthetic sample: ``nn.carprice.choose_data``), normalised, optionally ``--batch`` rows."""
+    source = choose_data(args.data)
+    X, y = Normalizer().fit(source.table).transform_table(source.table)
+    if args.batch is not None and args.batch < len(X):
+        rows = np.sort(np.random.default_rng(args.seed).choice(len(X), size=args.batch, replace=False))
+        X, y = X[rows], y[rows]
+    description = f"{source.description}; {len(X)} rows used, normalised"
+    return X, y, {"source": source.kind, "path": None if args.data is None else str(args.data),
+                  "rows": int(len(X)), "description": description}
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the comparison, print the table (or JSON); 0 ok, 1 mismatch, 2 bad usage."""
+    problem = _usage_problem(args)
+    if problem:
+        report_error("compare", problem)
+        return EXIT_USAGE
+    if args.example == "seed":
+        loss = "half_sse"
+        mlp, manual = seed_pair(loss)
+        X, y = seed_example.X, seed_example.Y
+        data = {"source": "seed example", "path": None, "rows": int(len(X)),
+                "description": "the documents' five cars (nn/backprop/seed_example.py), weights W1, W2, W3 of the documents"}
+    else:
+        X, y, data = _load_batch(args)  # an unreadable file raises: exit 1 from nn.cli, like `train`
+        loss = args.loss or "half_sse"
+        output = args.output_activation or ("sigmoid" if loss == "bce" else "tanh")
+        hidden = list(DEFAULT_HIDDEN) if args.hidden is None else list(args.hidden)
+        sizes = [X.shape[1], *hidden, y.shape[1]]
+        mlp = MLP(sizes, args.activation or "tanh", output, seed=args.seed)
+        manual = manual_like(mlp, loss, args.l2)
+    lr = args.lr / len(X) if loss == "half_sse" else args.lr
+    report = run_comparison(mlp, manual, X, y, loss=loss, l2=args.l2, lr=lr, steps=args.steps,
+                            repeats=args.repeats, tolerance=args.tolerance, example=args.example, data=data)
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2))
+    else:
+        print(format_table(report))
+    return EXIT_OK if report.ok else EXIT_FAILURE

@@ -1,0 +1,105 @@
+"""``autotensor train``: train the car-price network, report it in euros, save it.
+
+Parses the settings into a :class:`nn.carprice.TrainConfig`, says which listings and which
+network it uses, shows progress, prints R^2, MAE and RMSE on the training and test cars, and
+saves the model (and, with ``--plot``, the loss curves).  Ctrl-C stops training at once and
+leaves any previous model file as it was (exit status 130).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from nn import carprice
+from nn.carprice import DEFAULT_LR, OPTIMIZERS, SCHEDULES, Metrics, TrainConfig
+from nn.cli.arguments import fraction, layer_sizes, non_negative_int, non_negative_number, positive_int, positive_number
+from nn.cli.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, UsageError, report_error
+from nn.cli.progress import ProgressReporter
+from nn.layers import ACTIVATIONS
+
+HELP = "train the car-price network and save it"
+DESCRIPTION = "Train the car-price network; print R^2, MAE and RMSE in euros; save the model."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``autotensor train``; the defaults are those of ``TrainConfig``."""
+    d = TrainConfig()
+    activations = sorted(ACTIVATIONS)
+    parser.add_argument("--data", metavar="PATH", help="listings CSV (km,fuel,age,price); default: the "
+                        "cached real listings, else a synthetic sample")
+    parser.add_argument("--hidden", type=layer_sizes, default=d.hidden, metavar="SIZES",
+                        help=f"hidden layer widths, comma-separated (default: {','.join(map(str, d.hidden))})")
+    parser.add_argument("--activation", choices=activations, default=d.activation,
+                        help=f"hidden activation (default: {d.activation})")
+    parser.add_argument("--output-activation", choices=activations, default=d.output_activation,
+                        help=f"output activation (default: {d.output_activation})")
+    parser.add_argument("--optimizer", choices=OPTIMIZERS, default=d.optimizer,
+                        help=f"default: {d.optimizer}")
+    parser.add_argument("--lr", type=positive_number, default=None,
+                        help="learning rate (default: " + ", ".join(f"{k} {v:g}" for k, v in DEFAULT_LR.items()) + ")")
+    parser.add_argument("--momentum", type=non_negative_number, default=d.momentum,
+                        help=f"SGD momentum (default: {d.momentum:g})")
+    parser.add_argument("--schedule", choices=SCHEDULES, default=d.schedule,
+                        help=f"learning-rate schedule over the epochs (default: {d.schedule})")
+    parser.add_argument("--epochs", type=positive_int, default=d.epochs, help=f"default: {d.epochs}")
+    parser.add_argument("--batch-size", type=non_negative_int, default=d.batch_size,
+                        help=f"rows per update, 0 = full batch (default: {d.batch_size})")
+    parser.add_argument("--l2", type=non_negative_number, default=d.l2,
+                        help="L2 weight decay lambda on the weight matrices (default: 0)")
+    parser.add_argument("--seed", type=int, default=d.seed, help="initial weights and batch order (default: 0)")
+    parser.add_argument("--split-seed", type=int, default=d.split_seed,
+                        help="which rows are held out for testing (default: 0)")
+    parser.add_argument("--test-fraction", type=fraction, default=d.test_fraction,
+                        help=f"share of rows held out (default: {d.test_fraction:g})")
+    parser.add_argument("--out", default="model.npz", metavar="PATH", help="model file (default: model.npz)")
+    parser.add_argument("--plot", metavar="FILE.png", help="also draw loss curves and predicted vs actual prices")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Check the settings and the output paths, train, report, save; return the exit status."""
+    try:
+        config = TrainConfig(
+            hidden=args.hidden, activation=args.activation, output_activation=args.output_activation,
+            optimizer=args.optimizer, lr=args.lr, momentum=args.momentum, epochs=args.epochs,
+            batch_size=args.batch_size, l2=args.l2, schedule=args.schedule, seed=args.seed,
+            split_seed=args.split_seed, test_fraction=args.test_fraction,
+        )
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        raise UsageError(f"--out: directory {out.parent} does not exist")
+    if args.plot:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            report_error("train", "--plot needs matplotlib: pip install 'autotensor[plot]'")
+            return EXIT_FAILURE
+    source = carprice.choose_data(args.data)
+    print(f"data: {source.description}")
+    print(f"model: {config.describe()}")
+    progress = ProgressReporter(sys.stderr)
+    try:
+        result = carprice.train(source, config, progress)
+    except KeyboardInterrupt:
+        progress.interrupt()
+        kept = f"{out} left as it was" if out.exists() else "no model file written"
+        print(f"autotensor train: interrupted at epoch {progress.epoch}/{config.epochs}; nothing saved, "
+              f"{kept}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    print(f"trained in {result.seconds:.1f} s on {len(result.train_table)} listings, "
+          f"tested on {len(result.test_table)}")
+    print(_metrics_table(result.metrics))
+    result.save(out)
+    print(f"model saved to {out}")
+    if args.plot:
+        print(f"plot saved to {carprice.plot_training(result, args.plot)}")
+    return EXIT_OK
+
+
+def _metrics_table(metrics: dict[str, Metrics]) -> str:
+    lines = [f"{'':8}{'R^2':>8}{'MAE (EUR)':>12}{'RMSE (EUR)':>13}"]
+    for part, m in metrics.items():
+        lines.append(f"{part:8}{m.r2:>8.4f}{m.mae:>12,.0f}{m.rmse:>13,.0f}")
+    return "\n".join(lines)
