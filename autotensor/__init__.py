@@ -12,7 +12,7 @@ See README.md for a tour; ``autotensor.registry.REGISTRY`` lists every op with i
 from autotensor.tensor import Tensor  # noqa: I001
 from autotensor.backward import grad, topological_order
 from autotensor.errors import (
-    AnomalyError, ArgumentError, AutotensorError, DTypeError, GraphError, IndexingError, ShapeError,
+    AnomalyError, ArgumentError, AutotensorError, DTypeError, GraphError, IndexingError, ShapeError, TraceError,
 )
 from autotensor.gradcheck import GradcheckResult, gradcheck, gradgradcheck
 from autotensor.ops import (
@@ -22,13 +22,15 @@ from autotensor.ops import (
 )
 from autotensor.state import detect_anomaly, enable_grad, is_grad_enabled, name_scope, no_grad, set_grad_enabled
 from autotensor.conversion import as_tensor
+from autotensor.compile import compile, replayed  # noqa: A004 - at.compile
+from autotensor.tensor import arrays
 from autotensor import viz  # graph drawing; imports the graphviz package only when drawing
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AnomalyError", "ArgumentError", "AutotensorError", "DTypeError", "GradcheckResult", "GraphError",
-    "IndexingError", "ShapeError",
+    "IndexingError", "ShapeError", "TraceError", "arrays", "compile", "replayed",
     "Tensor", "abs", "add", "as_tensor", "broadcast_to", "clip", "concatenate", "detect_anomaly",
     "div", "enable_grad", "exp", "getitem", "grad", "gradcheck", "gradgradcheck", "is_grad_enabled",
     "leaky_relu", "linear", "log", "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min",

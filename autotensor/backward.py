@@ -88,6 +88,9 @@ def grad(
     """
     outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    tracer = per_thread.switches.tracer
+    if tracer is not None:  # at.compile: the graph holds the proxies of tensors made outside the trace
+        inputs = tuple(tracer.operand(tensor) for tensor in inputs)
     if grad_outputs is not None and (isinstance(grad_outputs, (Tensor, np.ndarray)) or np.isscalar(grad_outputs)):
         grad_outputs = (grad_outputs,)
     for number, tensor in enumerate(inputs):
@@ -104,7 +107,7 @@ def grad(
                 f"pass allow_unused=True to get None for it"
             )
         if gradient is not None and not isinstance(gradient, Tensor):
-            gradient = leaf(np.array(gradient, dtype=tensor.dtype))
+            gradient = leaf(gradient.astype(tensor.dtype, copy=True))
         result.append(gradient)
     return tuple(result)
 
@@ -168,6 +171,9 @@ def _run(
     previous_mode = switches.grad_enabled
     switches.grad_enabled = create_graph  # record the rules' own ops only when asked to (this thread)
     anomaly = switches.anomaly
+    tracer = switches.tracer  # at.compile is recording this pass
+    if tracer is not None and create_graph:
+        tracer.refuse("differentiates with create_graph=True (the generated code holds no graph)")
     try:
         for position in range(len(order)):
             node = order[position]
@@ -175,11 +181,16 @@ def _run(
             g = grads.pop(id(node), None)
             if g is None:
                 continue  # reachable, but only through inputs that carried no gradient
+            if tracer is not None:
+                tracer.gradient(node, g)
             if target_ids is not None:
                 if id(node) in target_ids:
                     found[id(node)] = g
             elif node._op is None or node._retains_grad:
-                _store_grad(node, g)
+                if tracer is None:
+                    _store_grad(node, g)
+                else:
+                    tracer.store_grad(node, g)
             if node._op is not None:
                 _pull_back(node, g, grads, create_graph, anomaly)
                 if not retain_graph:

@@ -10,12 +10,14 @@ from typing import Any
 
 import numpy as np
 
+from autotensor.tensor import Tensor
+
 
 def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
     """Sum ``grad`` (ndarray or Tensor) down to ``shape``; returns it unchanged if it fits."""
     if grad.shape == shape:
         return grad
-    is_array = type(grad) is np.ndarray
+    is_array = not isinstance(grad, Tensor)  # an ndarray (or a traced one, at.compile): not recorded
     if is_array and grad.dtype == np.float64 and grad.ndim == 2 and len(shape) == 1 and grad.shape[1] == shape[0]:
         # Bias gradients (N, k) -> (k,): a BLAS product with ones is ~20x faster than sum(axis=0)
         # on tall, narrow arrays, where numpy's reduction walks memory with a tiny inner loop.

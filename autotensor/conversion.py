@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from autotensor.errors import ArgumentError, DTypeError, GraphError
-from autotensor.state import per_thread
+from autotensor.state import per_thread, tracing_threads
 from autotensor.tensor import Tensor, TensorLike, leaf
 
 _PYTHON_NUMBERS = (bool, int, float)
@@ -41,6 +41,8 @@ def to_array(data: Any, dtype: Any = None, what: str = "Tensor") -> np.ndarray:
     """
     if isinstance(data, Tensor):
         data = data.data
+    if tracing_threads[0] and (tracer := per_thread.switches.tracer) is not None and tracer.traces(data):
+        return data if dtype is None else data.astype(dtype)  # a traced array stays traced (at.compile)
     if isinstance(data, (np.ndarray, np.generic)):
         try:
             array = np.asarray(data, dtype=dtype)
@@ -105,6 +107,8 @@ def refuse_recorded_tensors(data: Any, what: str) -> None:
 
 def as_tensor(x: TensorLike, like: Tensor | None = None, op: str = "Tensor") -> Tensor:
     """``x`` as a Tensor; ``like`` is the other operand a Python number is weak against."""
+    if tracing_threads[0] and (tracer := per_thread.switches.tracer) is not None:
+        x = tracer.operand(x, like, op=op)  # at.compile: tensors made outside the trace become proxies
     if isinstance(x, Tensor):
         return x
     # Fast paths first (every op calls this on its operands): numeric ndarrays and Python
@@ -132,6 +136,8 @@ def _stacked(items: list | tuple, op: str) -> Tensor:
 
 def operands(op: str, a: TensorLike, b: TensorLike) -> tuple[Tensor, Tensor]:
     """Both operands of a binary op as Tensors, with numpy 2's treatment of Python numbers."""
+    if tracing_threads[0] and (tracer := per_thread.switches.tracer) is not None:
+        a, b = tracer.operand(a, numbers=False, op=op), tracer.operand(b, numbers=False)
     if isinstance(a, Tensor):
         return a, as_tensor(b, like=a, op=op)
     if isinstance(b, Tensor) or type(b) not in _PYTHON_NUMBERS:

@@ -36,3 +36,8 @@ class GraphError(AutotensorError, RuntimeError):
 
 class AnomalyError(AutotensorError, FloatingPointError):
     """Raised under :func:`autotensor.detect_anomaly` when an op produces NaN or Inf."""
+
+
+class TraceError(AutotensorError, RuntimeError):
+    """:func:`autotensor.compile` met something a replay could not repeat faithfully (Python
+    control flow on tensor values, anomaly mode, ``create_graph`` ...); names the call and the line."""

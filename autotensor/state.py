@@ -14,17 +14,19 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 
 class Switches:
     """The switches of one thread (read by ops on every call)."""
 
-    __slots__ = ("grad_enabled", "anomaly", "scope")
+    __slots__ = ("grad_enabled", "anomaly", "scope", "tracer")
 
     def __init__(self) -> None:
         self.grad_enabled = True
         self.anomaly = False
         self.scope: str | None = None
+        self.tracer: Any = None  # the at.compile tracer recording this thread's calls, if any
 
 
 class _PerThread(threading.local):
@@ -35,6 +37,12 @@ class _PerThread(threading.local):
 
 
 per_thread = _PerThread()  # read by the engine's hot paths as per_thread.switches
+
+# How many threads are tracing a compiled function right now.  One cheap read tells the hot
+# paths (conversion of operands) that no thread traces, so they skip asking for this thread's
+# tracer; only while it is non-zero does per_thread.switches.tracer matter.  A list, so that
+# modules importing it see every change.
+tracing_threads = [0]
 
 
 def current() -> Switches:

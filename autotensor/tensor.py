@@ -27,7 +27,7 @@ import numpy as np
 
 from autotensor.errors import AnomalyError, DTypeError, GraphError, ShapeError
 from autotensor.methods import TensorMethods
-from autotensor.state import per_thread
+from autotensor.state import per_thread, tracing_threads
 
 if TYPE_CHECKING:
     from autotensor.registry import Op
@@ -145,7 +145,7 @@ class Tensor(TensorMethods):
 
     def detach(self) -> Tensor:
         """A new leaf sharing this tensor's data and version counter, cut off from the graph."""
-        out = leaf(self.data)
+        out = leaf(_conversion.as_tensor(self).data)  # (a proxy's data while at.compile traces)
         out._version = self._version
         return out
 
@@ -228,7 +228,7 @@ class Tensor(TensorMethods):
     def __setitem__(self, index: Any, value: TensorLike) -> None:
         new = self._in_place_operand("slice assignment", value)
         try:
-            self.data[_conversion.index_value(index)] = new
+            self._data_to_edit()[_conversion.index_value(index)] = new
         except (ValueError, IndexError, TypeError) as error:
             raise ShapeError(
                 f"slice assignment: cannot assign a value of shape {np.shape(new)} into "
@@ -238,8 +238,9 @@ class Tensor(TensorMethods):
 
     def _edit_in_place(self, symbol: str, ufunc: np.ufunc, other: TensorLike) -> Tensor:
         value = self._in_place_operand(symbol, other)
+        data = self._data_to_edit()
         try:
-            ufunc(self.data, value, self.data)  # out positionally; casting is numpy's default "same_kind"
+            ufunc(data, value, data)  # out positionally; casting is numpy's default "same_kind"
         except ValueError as error:
             raise ShapeError(
                 f"{symbol}: cannot update a tensor of shape {self.shape} in place with a value of "
@@ -251,6 +252,15 @@ class Tensor(TensorMethods):
             ) from None
         self._version[0] += 1
         return self
+
+    def _data_to_edit(self) -> Any:
+        """The array an in-place edit writes into: the data, or while this thread traces a
+        compiled function, its traced stand-in (and the replay will bump the counter too)."""
+        if tracing_threads[0] and (tracer := per_thread.switches.tracer) is not None:
+            data = tracer.operand(self).data
+            tracer.edited(self)
+            return data
+        return self.data
 
     def _in_place_operand(self, what: str, other: Any) -> Any:
         """The value to write, after checking that the edit is allowed and the target writable."""
@@ -264,10 +274,20 @@ class Tensor(TensorMethods):
         if not self.data.flags.writeable:
             raise GraphError(f"{what}: the tensor of shape {self.shape} holds a read-only array")
         if isinstance(other, Tensor):
-            return other.data
+            return _conversion.as_tensor(other).data  # (a proxy's data while at.compile traces)
         if isinstance(other, (np.ndarray, np.generic)) or type(other) in (float, int, bool):
             return other
         return _conversion.to_array(other, what=what)
+
+
+def arrays(*tensors: Tensor) -> list[Any]:
+    """The arrays behind ``tensors``, for library code that computes on them with numpy directly
+    (an optimiser's update): their data -- or, while this thread traces a compiled function,
+    traced stand-ins, so that the generated code repeats the computation at every call.  Edits
+    made on these arrays bypass the version counters; edit through the Tensor to bump them."""
+    if tracing_threads[0] and (tracer := per_thread.switches.tracer) is not None:
+        return [tracer.operand(tensor).data for tensor in tensors]
+    return [tensor.data for tensor in tensors]
 
 
 def record(data: Any, op: Op, parents: tuple[Tensor, ...], params: dict[str, Any] | None = None) -> Tensor:
@@ -276,7 +296,7 @@ def record(data: Any, op: Op, parents: tuple[Tensor, ...], params: dict[str, Any
     This is the only place graph nodes are made.  It is on every op's hot path, so it builds the
     object directly and stores the least that backward needs.
     """
-    if type(data) is not np.ndarray:  # ufuncs on 0-d arrays return numpy scalars
+    if isinstance(data, np.generic):  # ufuncs on 0-d arrays return numpy scalars
         data = np.asarray(data)
     switches = per_thread.switches
     out = Tensor.__new__(Tensor)
@@ -306,7 +326,9 @@ def record(data: Any, op: Op, parents: tuple[Tensor, ...], params: dict[str, Any
             _make_constant(out)
     else:
         _make_constant(out)
-    if switches.anomaly and data.dtype.kind == "f" and not np.isfinite(data).all():
+    if switches.tracer is not None:
+        switches.tracer.recorded(out, op, switches)
+    elif switches.anomaly and data.dtype.kind == "f" and not np.isfinite(data).all():
         raise AnomalyError(
             f"detect_anomaly: {op.name} produced NaN/Inf in its forward output of shape {data.shape} "
             f"(inputs of shapes {[p.shape for p in parents]})"

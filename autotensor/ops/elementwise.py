@@ -127,11 +127,13 @@ def pow(base: TensorLike, exponent: TensorLike) -> Tensor:  # noqa: A001 - the o
 
 def _pow_base_vjp(g: Any, out: Any, x: Any, p: Any) -> Any:
     # d/dx x^p = p x^(p-1).  Where p = 0 and x = 0 that is 0 * inf, but x^0 = 1 is flat: the
-    # derivative is 0 (PyTorch's convention), so a safe base of 1 is used there.
+    # derivative is 0 (PyTorch's convention), which a safe base of 1 there gives.
     shape = x.shape
-    flat = (raw(x) == 0) & (raw(p) == 0)
-    if flat.any():
-        x = np.where(flat, 1.0, x)
+    zero_exponent = raw(p) == 0
+    if _may_hold_true(zero_exponent):
+        flat = (raw(x) == 0) & zero_exponent
+        if _may_hold_true(flat):
+            x = np.where(flat, 1.0, x)
     return unbroadcast(g * p * x ** (p - 1), shape)
 
 
@@ -139,9 +141,15 @@ def _pow_exponent_vjp(g: Any, out: Any, x: Any, p: Any) -> Any:
     # d/dp x^p = x^p log x.  At x = 0 with p >= 0 that is 0 * -inf (or 1 * -inf for p = 0);
     # PyTorch takes it as 0 there, which the safe base of 1 (log 1 = 0) gives.
     zero_base = (raw(x) == 0) & (raw(p) >= 0)
-    if zero_base.any():
+    if _may_hold_true(zero_base):
         x = np.where(zero_base, 1.0, x)
     return unbroadcast(g * out * np.log(x), p.shape)
+
+
+def _may_hold_true(mask: Any) -> bool:
+    """False only for a mask of known values that are all False (the common case, which skips
+    the guard); a mask of traced values (at.compile) may hold anything, so the guard stays."""
+    return not isinstance(mask, (np.ndarray, np.generic)) or bool(mask.any())
 
 
 POW = register(
@@ -209,7 +217,7 @@ def tanh(x: TensorLike) -> Tensor:
 
 def _tanh_vjp(g: Any, out: Any, x: Any) -> Any:
     # f'(z) = 1 - tanh(z)^2: the factor f'(z) in every delta of the documents.
-    if type(out) is np.ndarray and out.size >= 4096 and g.dtype == out.dtype:
+    if not isinstance(out, Tensor) and out.size >= 4096 and g.dtype == out.dtype:
         # Large arrays: one temporary instead of three, since slope is a new array of ours and
         # 1 - slope and the product can go in place (on small ones out= costs more than it saves).
         slope = out * out

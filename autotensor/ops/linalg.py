@@ -52,19 +52,19 @@ def _transposed(b: np.ndarray) -> np.ndarray:
     ``delta W^T`` with N = 7,249) is up to 4x slower than with a contiguous copy, which costs
     nothing; a large ``b.T`` goes to BLAS as a view, which is faster there than a copy.
     """
-    return np.ascontiguousarray(b.T) if b.size <= 16384 else b.T
+    return b.T.copy() if b.size <= 16384 else b.T  # copy() is C order
 
 
 def _matmul_vjp_a(g: Any, out: Any, a: Any, b: Any) -> Any:
     if a.ndim == 2 and b.ndim == 2:
-        return np.dot(g, _transposed(b)) if type(g) is np.ndarray else g @ b.T
+        return g @ b.T if isinstance(g, Tensor) else np.dot(g, _transposed(b))
     g_matrix, a_matrix, b_matrix = _as_matrices(g, a, b)
     return unbroadcast(g_matrix @ b_matrix.swapaxes(-1, -2), a_matrix.shape).reshape(a.shape)
 
 
 def _matmul_vjp_b(g: Any, out: Any, a: Any, b: Any) -> Any:
     if a.ndim == 2 and b.ndim == 2:
-        return np.dot(a.T, g) if type(g) is np.ndarray else a.T @ g
+        return a.T @ g if isinstance(g, Tensor) else np.dot(a.T, g)
     g_matrix, a_matrix, b_matrix = _as_matrices(g, a, b)
     return unbroadcast(a_matrix.swapaxes(-1, -2) @ g_matrix, b_matrix.shape).reshape(b.shape)
 

@@ -1,0 +1,9 @@
+"""Compiling a step: trace it once per signature, replay it as generated straight-line numpy.
+
+``compiled`` holds :func:`compile` and :func:`replayed`; ``tracer`` the recording; ``values``
+what arrays and numbers are while traced; ``program`` what a trace records; ``codegen`` how it
+becomes Python source.
+"""
+from autotensor.compile.compiled import CompiledFunction, compile, replayed
+
+__all__ = ["CompiledFunction", "compile", "replayed"]

@@ -1,0 +1,331 @@
+"""From a traced program to Python source: which statements stay, what they are called, how
+they are written.
+
+1. **Dead code goes**: a statement stays if it is an effect (a parameter update, a gradient
+   stored, a version bump, a replayed call), if something kept reads its result, or if it writes
+   into memory something kept reads later.
+2. **Names follow the documents** where name scopes tell the layers: the k-th layer's
+   pre-activation is ``z{k+1}``, its activation ``a{k+1}``, the gradient flowing into a
+   pre-activation is its delta ``delta{k+1}``, into a weight ``dW{k}``; other values are
+   ``t1, t2 ...``.  Inputs are named after the function's parameters and the tensors' names.
+3. **Buffers** (see :mod:`autotensor.compile.buffers`) turn allocating calls into writes into
+   arrays allocated once per trace where that is safe.
+4. Every statement is one line of numpy; a comment says which op's forward, which op's
+   derivative rule or which update each group of lines comes from.
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from autotensor.compile.program import Program, Statement, Variable
+
+_OPERATORS = {"+": "+", "-": "-", "*": "*", "/": "/", "**": "**"}
+
+
+@dataclass
+class Generated:
+    """The source of a replay function and the objects its names are bound to."""
+
+    source: str
+    namespace: dict[str, Any] = field(default_factory=dict)
+
+
+def kept_statements(program: Program) -> list[Statement]:
+    """The statements a replay must run (dead-code elimination, scanning backwards)."""
+    needed: set[int] = {id(v) for v in _output_variables(program.outputs)}
+    needed_memory: set[int] = {id(v.memory) for v in _output_variables(program.outputs)}
+    kept: list[Statement] = []
+    for statement in reversed(program.statements):
+        result = statement.result
+        writes = statement.writes
+        keep = (
+            statement.effect
+            or (result is not None and id(result) in needed)
+            or (writes is not None and (writes.memory.is_input or id(writes.memory) in needed_memory))
+        )
+        if not keep:
+            continue
+        kept.append(statement)
+        for variable in statement.variables():
+            needed.add(id(variable))
+            needed_memory.add(id(variable.memory))
+        if statement.writes is not None:
+            needed.add(id(statement.writes))
+    kept.reverse()
+    return kept
+
+
+def _output_variables(outputs: Any) -> list[Variable]:
+    found, pending = [], [outputs]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, TensorOutput):
+            item = item.variable
+        if isinstance(item, Variable):
+            found.append(item)
+        elif isinstance(item, (tuple, list)):
+            pending.extend(item)
+        elif isinstance(item, dict):
+            pending.extend(item.values())
+    return found
+
+
+class Names:
+    """Unique Python names for the program's variables (documents' names where possible)."""
+
+    def __init__(self) -> None:
+        self._taken: set[str] = {"np", "tensors", "constants", "replayed", "arguments", "new_tensor"}
+        self._counters: dict[str, int] = defaultdict(int)
+        self._layer = 0  # linear layers met so far, for z{k+1} / a{k+1}
+
+    def fresh(self, base: str) -> str:
+        """``base`` itself if free (``t`` is always numbered), else ``base2``, ``base3`` ... (or
+        ``base_2`` ... when ``base`` ends with a digit)."""
+        base = _identifier(base)
+        if base not in self._taken and base != "t":
+            self._taken.add(base)
+            return base
+        separator = "_" if base[-1].isdigit() else ""
+        while True:
+            self._counters[base] += 1
+            candidate = f"{base}{separator}{self._counters[base] + (base != 't')}"
+            if candidate not in self._taken:
+                self._taken.add(candidate)
+                return candidate
+
+    def name(self, variable: Variable) -> str:
+        if variable.name:
+            return variable.name
+        storage = variable.storage
+        statement = variable.statement
+        if statement is not None and statement.writes is not None and storage is statement.writes:
+            variable.name = self.name(storage)  # an in-place write: the same array, the same name
+            return variable.name
+        variable.name = self._choose(variable)
+        return variable.name
+
+    def _choose(self, variable: Variable) -> str:
+        if variable.kind in ("tensor", "grad") and "." in variable.hint:
+            # A parameter named by nn ("layers.2.W"): W1, W2 ... in order of use, as in the documents.
+            base = variable.hint.rsplit(".", 1)[1]
+            self._counters["#" + base] += 1
+            return self._exact(f"{base}{self._counters['#' + base]}")
+        if variable.gradient_of is not None:
+            target = self.name(variable.gradient_of)
+            if re.fullmatch(r"z\d+", target):
+                return self._exact(f"delta{target[1:]}")
+            return self.fresh(f"d{target}")
+        if variable.hint == "z":
+            self._layer += 1
+            return self._exact(f"z{self._layer + 1}")
+        if variable.hint == "a":
+            return self._exact(f"a{self._layer + 1}")
+        return self.fresh(variable.hint)
+
+    def _exact(self, wanted: str) -> str:
+        if wanted not in self._taken:
+            self._taken.add(wanted)
+            return wanted
+        return self.fresh(wanted + "_")
+
+
+def _identifier(text: str) -> str:
+    text = re.sub(r"\W", "_", text).strip("_") or "t"
+    return f"_{text}" if text[0].isdigit() else text
+
+
+def literal(value: Any, names: Names) -> str:
+    """Python code for an argument: a variable's name or a literal the code can spell."""
+    if isinstance(value, Variable):
+        return names.name(value)
+    if isinstance(value, (bool, type(None), str, int)) and not isinstance(value, np.generic):
+        return repr(value)
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else f"float({str(value)!r})"
+    if isinstance(value, np.generic):
+        return f"np.{type(value).__name__}({literal(value.item(), names)})"
+    if value is Ellipsis:
+        return "..."
+    if isinstance(value, np.dtype):
+        return f"np.dtype({str(value)!r})"
+    if isinstance(value, type) and issubclass(value, np.generic):
+        return f"np.{value.__name__}"
+    if isinstance(value, slice):
+        return f"slice({literal(value.start, names)}, {literal(value.stop, names)}, {literal(value.step, names)})"
+    if isinstance(value, tuple):
+        inner = ", ".join(literal(item, names) for item in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    if isinstance(value, list):
+        return "[" + ", ".join(literal(item, names) for item in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key!r}: {literal(item, names)}" for key, item in value.items()) + "}"
+    if isinstance(value, complex):
+        return repr(value)
+    raise TypeError(f"cannot spell {value!r} in generated code")
+
+
+@dataclass(frozen=True)
+class TensorOutput:
+    """A returned Tensor: its value becomes a new constant Tensor at every call."""
+
+    variable: Variable
+
+
+@dataclass(frozen=True)
+class ObjectOutput:
+    """A returned object that is not a traced value: returned as it is at every call."""
+
+    value: Any
+
+
+def generate(program: Program, function_name: str) -> Generated:
+    """The source of ``def <function_name>(arguments):`` replaying ``program``."""
+    statements = kept_statements(program)
+    names = Names()
+    namespace: dict[str, Any] = {"np": np, "tensors": {}, "constants": [], "replayed": []}
+    lines = [f"def {_identifier(function_name)}(arguments):"]
+    lines += _bind_inputs(program, statements, names, namespace)
+    origin = None
+    copies = _gradients_to_copy(statements, program)
+    for statement in statements:
+        if statement.origin != origin and statement.origin:
+            lines.append(f"    # {statement.origin}")
+        origin = statement.origin
+        lines.append("    " + _line(statement, names, namespace, copies))
+    lines.append(f"    return {_returned(program.outputs, names, namespace)}")
+    return Generated("\n".join(lines) + "\n", namespace)
+
+
+def _bind_inputs(program: Program, statements: list[Statement], names: Names, namespace: dict[str, Any]) -> list[str]:
+    used = {id(v) for s in statements for v in s.variables()}
+    used |= {id(s.writes) for s in statements if s.writes is not None}
+    used |= {id(v) for v in _output_variables(program.outputs)}
+    lines = []
+    for variable in program.inputs:
+        if id(variable) not in used:
+            continue
+        name = names.name(variable)
+        if variable.kind == "argument":
+            place, key, what = variable.source
+            lines.append(f"    {name} = arguments[{key!r}]{'.data' if what == 'tensor' else ''}")
+        elif variable.kind in ("tensor", "grad"):
+            reference = _tensor_reference(variable.source, namespace)
+            lines.append(f"    {name} = {reference}{'.data' if variable.kind == 'tensor' else '.grad.data'}")
+        elif variable.kind == "constant":
+            lines.append(f"    {name} = {_constant(variable.source, namespace)}")
+    return lines
+
+
+def _tensor_reference(tensor: Any, namespace: dict[str, Any]) -> str:
+    tensors = namespace["tensors"]
+    for key, known in tensors.items():
+        if known is tensor:
+            return f"tensors[{key!r}]"
+    key = tensor.name or f"#{len(tensors)}"
+    while key in tensors:
+        key += "'"
+    tensors[key] = tensor
+    return f"tensors[{key!r}]"
+
+
+def _constant(value: Any, namespace: dict[str, Any]) -> str:
+    constants = namespace["constants"]
+    for index, known in enumerate(constants):
+        if known is value:
+            return f"constants[{index}]"
+    constants.append(value)
+    return f"constants[{len(constants) - 1}]"
+
+
+def _gradients_to_copy(statements: list[Statement], program: Program) -> set[int]:
+    """Gradient values a tensor may not adopt as they are: inputs, views, values also stored as
+    another tensor's gradient or returned (no two gradients may share memory, as in eager)."""
+    stored: dict[int, int] = defaultdict(int)
+    for statement in statements:
+        if statement.function == "set_grad":
+            stored[id(statement.arguments[1].memory)] += 1
+    returned = {id(v.memory) for v in _output_variables(program.outputs)}
+    copies = set()
+    for statement in statements:
+        if statement.function == "set_grad":
+            value = statement.arguments[1]
+            memory = value.memory
+            if memory.is_input or value.storage is not None or stored[id(memory)] > 1 or id(memory) in returned:
+                copies.add(id(statement))
+    return copies
+
+
+def _line(statement: Statement, names: Names, namespace: dict[str, Any], copies: set[int]) -> str:
+    function, arguments = statement.function, statement.arguments
+    if function == "set_grad":
+        tensor, value = arguments
+        value_code = names.name(value) + (".copy()" if id(statement) in copies else "")
+        return f"{_tensor_reference(tensor, namespace)}.grad = new_tensor({value_code})"
+    if function == "bump_version":
+        return f"{_tensor_reference(arguments[0], namespace)}._version[0] += 1  # an in-place edit"
+    result = names.name(statement.result) if statement.result is not None else ""
+    if function == "replayed":
+        import functools
+
+        callable_, args, kwargs = arguments
+        namespace["replayed"].append(functools.partial(callable_, *args, **kwargs))
+        return f"{result} = replayed[{len(namespace['replayed']) - 1}]()  # {callable_.__qualname__}"
+    spelled = [literal(a, names) for a in arguments]
+    if function == "getitem":
+        return f"{result} = {spelled[0]}[{_index(arguments[1], names)}]"
+    if function == "setitem":
+        return f"{spelled[0]}[{_index(arguments[1], names)}] = {spelled[2]}"
+    if function in _OPERATORS:
+        return f"{result} = {spelled[0]} {_OPERATORS[function]} {spelled[1]}"
+    if function == "neg":
+        return f"{result} = -{spelled[0]}"
+    keywords = [f"{key}={literal(value[0] if key == 'out' and len(value) == 1 else value, names)}"
+                for key, value in statement.keywords.items()]
+    if function.startswith("."):
+        call = f"{spelled[0]}{function}({', '.join(spelled[1:] + keywords)})"
+    else:
+        call = f"{function}({', '.join(spelled + keywords)})"
+    if statement.writes is not None and function.endswith(".at"):
+        return call
+    if statement.writes is not None:
+        return call  # out=...: the written array keeps its name
+    return f"{result} = {call}"
+
+
+def _index(index: Any, names: Names) -> str:
+    parts = index if isinstance(index, tuple) else (index,)
+    spelled = []
+    for part in parts:
+        if isinstance(part, slice):
+            text = ":".join("" if p is None else literal(p, names) for p in (part.start, part.stop, part.step))
+            spelled.append(text[:-1] if text.endswith(":") and part.step is None else text)
+        elif part is None:
+            spelled.append("None")
+        else:
+            spelled.append(literal(part, names))
+    if not isinstance(index, tuple):
+        return spelled[0]
+    return ", ".join(spelled) + ("," if len(spelled) == 1 else "") if spelled else "()"
+
+
+def _returned(outputs: Any, names: Names, namespace: dict[str, Any]) -> str:
+    if isinstance(outputs, TensorOutput):
+        return f"new_tensor({names.name(outputs.variable)})"
+    if isinstance(outputs, Variable):
+        return names.name(outputs)
+    if isinstance(outputs, ObjectOutput):
+        return _constant(outputs.value, namespace) if outputs.value is not None else "None"
+    if isinstance(outputs, tuple):
+        inner = ", ".join(_returned(item, names, namespace) for item in outputs)
+        return f"({inner},)" if len(outputs) == 1 else f"({inner})"
+    if isinstance(outputs, list):
+        return "[" + ", ".join(_returned(item, names, namespace) for item in outputs) + "]"
+    if isinstance(outputs, dict):
+        return "{" + ", ".join(f"{key!r}: {_returned(v, names, namespace)}" for key, v in outputs.items()) + "}"
+    raise TypeError(f"cannot return {outputs!r}")

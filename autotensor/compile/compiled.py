@@ -1,0 +1,220 @@
+"""``at.compile(fn)``: trace once per argument signature, replay generated numpy afterwards.
+
+The first call with a new signature (the shapes and dtypes of the array and tensor arguments,
+the values of the other arguments, grad mode) *traces*: ``fn`` runs eagerly -- its results and
+effects are the eager ones -- while every numpy call it makes is recorded
+(:mod:`autotensor.compile.tracer`).  The recording becomes straight-line Python
+(:mod:`autotensor.compile.codegen`), and later calls with that signature run it instead of
+``fn``: no graph, no derivative rules looked up, no Tensor wrapping -- the backprop the engine
+derived, written out.
+
+A replay repeats exactly what depends on the call: it reads every argument, every tensor's
+current data (so ``load_state_dict`` between calls is seen) and the hyperparameters of
+replayed Python calls (``@at.replayed``: an optimiser's learning rate and step count, a
+schedule's step) at every call; it writes every parameter update, stores every gradient and
+bumps every version counter that the eager call would.
+"""
+from __future__ import annotations
+
+import builtins
+import functools
+import inspect
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from autotensor.compile.codegen import ObjectOutput, TensorOutput, generate
+from autotensor.compile.program import Program
+from autotensor.compile.tracer import Tracer
+from autotensor.compile.values import Traced, TracedNumber
+from autotensor.errors import TraceError
+from autotensor.state import per_thread, tracing_threads
+from autotensor.tensor import Tensor, leaf
+
+_TRACING_LOCK = threading.Lock()
+
+
+@dataclass
+class Trace:
+    """One traced signature: the replay function, its source and the guards it was traced under."""
+
+    replay: Callable[[dict[Any, Any]], Any]
+    source: str
+    namespace: dict[str, Any]
+    guards: list[tuple[Tensor, bool]] = field(default_factory=list)
+    program: Program | None = None
+
+    def holds(self) -> bool:
+        """Whether the tensors whose gradients the trace read still have one."""
+        return all((tensor.grad is not None) == had for tensor, had in self.guards)
+
+
+class CompiledFunction:
+    """A function that traces itself once per signature and replays the generated code after."""
+
+    def __init__(self, function: Callable[..., Any]) -> None:
+        functools.update_wrapper(self, function)
+        self.function = function
+        self.traces: dict[tuple[Any, ...], list[Trace]] = {}
+        self._parameters = list(inspect.signature(function).parameters)
+
+    # ------------------------------------------------------------------ calling
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        switches = per_thread.switches
+        if switches.anomaly:
+            raise TraceError(f"at.compile: {self.__name__} was called under detect_anomaly(); a compiled step "
+                             f"checks no values for NaN/Inf, call the function it wraps (.function) instead")
+        if switches.tracer is not None:
+            return self.function(*args, **kwargs)  # inside another trace: becomes part of it
+        key = self._signature(args, kwargs, switches.grad_enabled)
+        for trace in self.traces.get(key, ()):
+            if trace.holds():
+                return trace.replay(_arguments(args, kwargs))
+        return self._trace(key, args, kwargs)
+
+    @property
+    def source(self) -> str:
+        """The generated code of the latest trace (trace by calling the function first)."""
+        if not self.traces:
+            raise TraceError(f"at.compile: {self.__name__} has not been called yet, so nothing was traced")
+        return list(self.traces.values())[-1][-1].source
+
+    # ------------------------------------------------------------------ signatures
+    def _signature(self, args: tuple[Any, ...], kwargs: dict[str, Any], grad_enabled: bool) -> tuple[Any, ...]:
+        described = [_describe(value, f"argument {i}") for i, value in enumerate(args)]
+        described += [(key, _describe(value, f"argument {key!r}")) for key, value in sorted(kwargs.items())]
+        return (grad_enabled, *described)
+
+    # ------------------------------------------------------------------ tracing
+    def _trace(self, key: tuple[Any, ...], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        tracer = Tracer(self.__name__)
+        traced_args = [tracer.argument(value, ("arguments", i, _what(value)), self._hint(i))
+                       for i, value in enumerate(args)]
+        traced_kwargs = {name: tracer.argument(value, ("arguments", name, _what(value)), name)
+                         for name, value in kwargs.items()}
+        switches = per_thread.switches
+        with _TRACING_LOCK:
+            tracing_threads[0] += 1
+        switches.tracer = tracer
+        try:
+            result = self.function(*traced_args, **traced_kwargs)
+            tracer.program.outputs = _outputs(result, tracer)
+        finally:
+            switches.tracer = None
+            with _TRACING_LOCK:
+                tracing_threads[0] -= 1
+            tracer.finish_grads()
+        generated = generate(tracer.program, self.__name__)
+        code = builtins.compile(generated.source, f"<at.compile {self.__name__}>", "exec")
+        namespace = dict(generated.namespace, new_tensor=leaf)
+        exec(code, namespace)  # noqa: S102 - our own generated code
+        trace = Trace(namespace[_function_name(self.__name__)], generated.source, namespace, tracer.guards,
+                      tracer.program)
+        self.traces.setdefault(key, []).append(trace)
+        return _eager_result(result)
+
+    def _hint(self, index: int) -> str:
+        return self._parameters[index] if index < len(self._parameters) else f"arg{index}"
+
+
+def compile(function: Callable[..., Any]) -> CompiledFunction:  # noqa: A001 - at.compile
+    """Trace ``function`` once per argument signature and replay generated numpy code after.
+
+    Use as ``step = at.compile(step)`` or as the decorator ``@at.compile``.  ``step.source`` is
+    the generated code of its latest trace.  Refused with :class:`at.TraceError` (naming the
+    call and the line): Python control flow on tensor values (``item()``, ``bool()``,
+    ``float()``, a comparison used as a condition), anomaly mode, ``create_graph``, keeping
+    gradients of non-leaves, and returning tensors whose graph would be needed afterwards.
+    """
+    return CompiledFunction(function)
+
+
+def replayed(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a Python function whose call a compiled step must repeat at every replay.
+
+    Python code that touches no tensor leaves no trace, so a replay would skip it: an
+    optimiser's step counter, the bias corrections computed from it, a learning-rate schedule.
+    A replayed function runs for real while tracing, and the generated code calls it again at
+    the same place every time; the numbers it returns (alone, or in a dict or tuple) reach the
+    traced code as traced numbers, so hyperparameters are read at every call.  Outside a trace
+    it is a plain call.
+    """
+
+    @functools.wraps(method)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        tracer = per_thread.switches.tracer
+        if tracer is None:
+            return method(*args, **kwargs)
+        return tracer.replayed(method, args, kwargs)
+
+    return call
+
+
+def _function_name(name: str) -> str:
+    from autotensor.compile.codegen import _identifier
+
+    return _identifier(name)
+
+
+def _describe(value: Any, where: str) -> Any:
+    """The part of the signature an argument contributes (arrays: shape and dtype)."""
+    if isinstance(value, Tensor):
+        return ("tensor", value.shape, value.dtype.str, value.requires_grad)
+    if isinstance(value, np.ndarray):
+        return ("array", value.shape, value.dtype.str)
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, (bool, int, str, type(None))):
+        return ("value", value)
+    if isinstance(value, (list, tuple, dict)):
+        raise TraceError(f"at.compile: {where} is a {type(value).__name__}; pass arrays and tensors as "
+                         f"separate arguments (containers are not traced)")
+    return ("object", id(value))
+
+
+def _what(value: Any) -> str:
+    return "tensor" if isinstance(value, Tensor) else "value"
+
+
+def _arguments(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[Any, Any]:
+    found: dict[Any, Any] = dict(enumerate(args))
+    found.update(kwargs)
+    return found
+
+
+def _outputs(result: Any, tracer: Tracer) -> Any:
+    """The function's return value with traced values replaced by what the replay returns."""
+    if isinstance(result, Tensor):
+        if isinstance(result.data, Traced):
+            if result._requires_grad and result._parents:
+                tracer.refuse("returns a tensor whose graph would still be needed (no backward ran "
+                              "through it); return value.detach() or compute it under at.no_grad()")
+            return TensorOutput(result.data.variable)
+        return ObjectOutput(result)
+    if isinstance(result, (Traced, TracedNumber)):
+        return result.variable
+    if isinstance(result, tuple):
+        return tuple(_outputs(item, tracer) for item in result)
+    if isinstance(result, list):
+        return [_outputs(item, tracer) for item in result]
+    if isinstance(result, dict):
+        return {key: _outputs(value, tracer) for key, value in result.items()}
+    return ObjectOutput(result)
+
+
+def _eager_result(result: Any) -> Any:
+    """The traced call's own return value, with traced values turned back into real ones."""
+    if isinstance(result, Tensor) and isinstance(result.data, Traced):
+        return leaf(result.data.value)
+    if isinstance(result, (Traced, TracedNumber)):
+        return result.value
+    if isinstance(result, tuple):
+        return tuple(_eager_result(item) for item in result)
+    if isinstance(result, list):
+        return [_eager_result(item) for item in result]
+    if isinstance(result, dict):
+        return {key: _eager_result(value) for key, value in result.items()}
+    return result
