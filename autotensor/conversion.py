@@ -42,7 +42,7 @@ def to_array(data: Any, dtype: Any = None, what: str = "Tensor") -> np.ndarray:
     if isinstance(data, Tensor):
         data = data.data
     if tracing_threads[0] and (tracer := per_thread.switches.tracer) is not None and tracer.traces(data):
-        return data if dtype is None else data.astype(dtype)  # a traced array stays traced (at.compile)
+        return data if dtype is None else data.astype(dtype, copy=False)  # a traced array stays traced (at.compile)
     if isinstance(data, (np.ndarray, np.generic)):
         try:
             array = np.asarray(data, dtype=dtype)

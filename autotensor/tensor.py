@@ -280,14 +280,26 @@ class Tensor(TensorMethods):
         return _conversion.to_array(other, what=what)
 
 
-def arrays(*tensors: Tensor) -> list[Any]:
-    """The arrays behind ``tensors``, for library code that computes on them with numpy directly
-    (an optimiser's update): their data -- or, while this thread traces a compiled function,
-    traced stand-ins, so that the generated code repeats the computation at every call.  Edits
-    made on these arrays bypass the version counters; edit through the Tensor to bump them."""
+def arrays(*values: Tensor | np.ndarray) -> list[Any]:
+    """The arrays of tensors (and ndarrays, as they are) for library code that computes on them
+    with numpy directly, such as an optimiser's update and its buffers.
+
+    Eagerly that is their data.  While this thread traces a compiled function, it is traced
+    stand-ins bound to them, so that the generated code repeats the computation (and the
+    in-place edits of buffers) at every call.  Editing these arrays bypasses version counters;
+    edit a tensor through the Tensor (``p -= step``) to bump its counter.
+    """
     if tracing_threads[0] and (tracer := per_thread.switches.tracer) is not None:
-        return [tracer.operand(tensor).data for tensor in tensors]
-    return [tensor.data for tensor in tensors]
+        return tracer.arrays(values)
+    return [value.data if isinstance(value, Tensor) else value for value in values]
+
+
+def grads(*tensors: Tensor) -> list[Any]:
+    """The arrays of the tensors' gradients, None where a tensor has none (see :func:`arrays`);
+    while tracing, a gradient from before the call is read afresh at every call."""
+    if tracing_threads[0] and (tracer := per_thread.switches.tracer) is not None:
+        return [tracer.grad_array(tensor) for tensor in tensors]
+    return [None if tensor.grad is None else tensor.grad.data for tensor in tensors]
 
 
 def record(data: Any, op: Op, parents: tuple[Tensor, ...], params: dict[str, Any] | None = None) -> Tensor:

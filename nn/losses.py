@@ -43,7 +43,7 @@ def _pair(name: str, prediction: Any, target: Any) -> tuple[at.Tensor, Any]:
             f"they must match (reshape the target, e.g. y.reshape(-1, 1))"
         )
     if not isinstance(target, at.Tensor):
-        target = np.asarray(target, dtype=prediction.dtype)
+        target = at.Tensor(target, dtype=prediction.dtype)  # a constant of the prediction's dtype
     return prediction, target
 
 

@@ -15,6 +15,7 @@ they are written.
 """
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import defaultdict
@@ -80,9 +81,10 @@ class Names:
     """Unique Python names for the program's variables (documents' names where possible)."""
 
     def __init__(self) -> None:
-        self._taken: set[str] = {"np", "tensors", "constants", "replayed", "arguments", "new_tensor"}
+        self._taken: set[str] = {"np", "tensors", "objects", "replayed", "new_tensor"}
         self._counters: dict[str, int] = defaultdict(int)
         self._layer = 0  # linear layers met so far, for z{k+1} / a{k+1}
+        self._tensors: dict[str, str] = {}  # dotted tensor name -> its name in the code
 
     def fresh(self, base: str) -> str:
         """``base`` itself if free (``t`` is always numbered), else ``base2``, ``base3`` ... (or
@@ -111,11 +113,17 @@ class Names:
         return variable.name
 
     def _choose(self, variable: Variable) -> str:
-        if variable.kind in ("tensor", "grad") and "." in variable.hint:
-            # A parameter named by nn ("layers.2.W"): W1, W2 ... in order of use, as in the documents.
-            base = variable.hint.rsplit(".", 1)[1]
-            self._counters["#" + base] += 1
-            return self._exact(f"{base}{self._counters['#' + base]}")
+        if variable.kind == "tensor" and "." in variable.hint:
+            # A parameter named by nn ("layers.2.W"): W1, W2 ... in order of use, as in the
+            # documents; a buffer named after one ("layers.2.W.m") is m_W2.
+            owner, base = variable.hint.rsplit(".", 1)
+            if owner in self._tensors:
+                chosen = self._exact(f"{base}_{self._tensors[owner]}")
+            else:
+                self._counters["#" + base] += 1
+                chosen = self._exact(f"{base}{self._counters['#' + base]}")
+            self._tensors[variable.hint] = chosen
+            return chosen
         if variable.gradient_of is not None:
             target = self.name(variable.gradient_of)
             if re.fullmatch(r"z\d+", target):
@@ -184,12 +192,14 @@ class ObjectOutput:
     value: Any
 
 
-def generate(program: Program, function_name: str) -> Generated:
-    """The source of ``def <function_name>(arguments):`` replaying ``program``."""
+def generate(program: Program, function_name: str, positional: int, keywords: list[str]) -> Generated:
+    """The source of ``def <function_name>(<arguments>):`` replaying ``program``, called with the
+    arguments of the traced call (``positional`` of them, then ``keywords``)."""
     statements = kept_statements(program)
     names = Names()
-    namespace: dict[str, Any] = {"np": np, "tensors": {}, "constants": [], "replayed": []}
-    lines = [f"def {_identifier(function_name)}(arguments):"]
+    namespace: dict[str, Any] = {"np": np, "tensors": {}, "objects": [], "replayed": []}
+    parameters = _parameters(program, names, positional, keywords)
+    lines = [f"def {_identifier(function_name)}({parameters}):"]
     lines += _bind_inputs(program, statements, names, namespace)
     origin = None
     copies = _gradients_to_copy(statements, program)
@@ -202,6 +212,19 @@ def generate(program: Program, function_name: str) -> Generated:
     return Generated("\n".join(lines) + "\n", namespace)
 
 
+def _parameters(program: Program, names: Names, positional: int, keywords: list[str]) -> str:
+    """The replay function's parameters: one per argument of the call, named like the traced
+    function's (arguments nothing reads are named too, so every call fits)."""
+    by_key = {v.source[1]: v for v in program.inputs if v.kind == "argument"}
+    spelled = []
+    for key in [*range(positional), *keywords]:
+        variable = by_key.get(key)
+        spelled.append(names.name(variable) if variable is not None else names.fresh(f"unused_{key}"))
+    if keywords:
+        spelled.insert(positional, "*")
+    return ", ".join(spelled)
+
+
 def _bind_inputs(program: Program, statements: list[Statement], names: Names, namespace: dict[str, Any]) -> list[str]:
     used = {id(v) for s in statements for v in s.variables()}
     used |= {id(s.writes) for s in statements if s.writes is not None}
@@ -212,13 +235,13 @@ def _bind_inputs(program: Program, statements: list[Statement], names: Names, na
             continue
         name = names.name(variable)
         if variable.kind == "argument":
-            place, key, what = variable.source
-            lines.append(f"    {name} = arguments[{key!r}]{'.data' if what == 'tensor' else ''}")
+            if variable.source[2] == "tensor":
+                lines.append(f"    {name} = {name}.data")
         elif variable.kind in ("tensor", "grad"):
             reference = _tensor_reference(variable.source, namespace)
             lines.append(f"    {name} = {reference}{'.data' if variable.kind == 'tensor' else '.grad.data'}")
-        elif variable.kind == "constant":
-            lines.append(f"    {name} = {_constant(variable.source, namespace)}")
+        elif variable.kind == "array":
+            lines.append(f"    {name} = {_object(variable.source, namespace)}")
     return lines
 
 
@@ -234,13 +257,14 @@ def _tensor_reference(tensor: Any, namespace: dict[str, Any]) -> str:
     return f"tensors[{key!r}]"
 
 
-def _constant(value: Any, namespace: dict[str, Any]) -> str:
-    constants = namespace["constants"]
-    for index, known in enumerate(constants):
+def _object(value: Any, namespace: dict[str, Any]) -> str:
+    """A reference to an object the code uses as it is (an outside array, a returned object)."""
+    objects = namespace["objects"]
+    for index, known in enumerate(objects):
         if known is value:
-            return f"constants[{index}]"
-    constants.append(value)
-    return f"constants[{len(constants) - 1}]"
+            return f"objects[{index}]"
+    objects.append(value)
+    return f"objects[{len(objects) - 1}]"
 
 
 def _gradients_to_copy(statements: list[Statement], program: Program) -> set[int]:
@@ -271,11 +295,10 @@ def _line(statement: Statement, names: Names, namespace: dict[str, Any], copies:
         return f"{_tensor_reference(arguments[0], namespace)}._version[0] += 1  # an in-place edit"
     result = names.name(statement.result) if statement.result is not None else ""
     if function == "replayed":
-        import functools
-
         callable_, args, kwargs = arguments
         namespace["replayed"].append(functools.partial(callable_, *args, **kwargs))
-        return f"{result} = replayed[{len(namespace['replayed']) - 1}]()  # {callable_.__qualname__}"
+        call = f"replayed[{len(namespace['replayed']) - 1}]()  # {callable_.__qualname__}"
+        return f"{result} = {call}" if result else call
     spelled = [literal(a, names) for a in arguments]
     if function == "getitem":
         return f"{result} = {spelled[0]}[{_index(arguments[1], names)}]"
@@ -320,7 +343,7 @@ def _returned(outputs: Any, names: Names, namespace: dict[str, Any]) -> str:
     if isinstance(outputs, Variable):
         return names.name(outputs)
     if isinstance(outputs, ObjectOutput):
-        return _constant(outputs.value, namespace) if outputs.value is not None else "None"
+        return _object(outputs.value, namespace) if outputs.value is not None else "None"
     if isinstance(outputs, tuple):
         inner = ", ".join(_returned(item, names, namespace) for item in outputs)
         return f"({inner},)" if len(outputs) == 1 else f"({inner})"

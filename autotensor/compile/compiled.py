@@ -41,11 +41,13 @@ _TRACING_LOCK = threading.Lock()
 class Trace:
     """One traced signature: the replay function, its source and the guards it was traced under."""
 
-    replay: Callable[[dict[Any, Any]], Any]
+    replay: Callable[..., Any]
     source: str
     namespace: dict[str, Any]
     guards: list[tuple[Tensor, bool]] = field(default_factory=list)
     program: Program | None = None
+    # The replay writes into buffers allocated once: two threads replaying at once take turns.
+    lock: Any = field(default_factory=threading.Lock)
 
     def holds(self) -> bool:
         """Whether the tensors whose gradients the trace read still have one."""
@@ -72,7 +74,8 @@ class CompiledFunction:
         key = self._signature(args, kwargs, switches.grad_enabled)
         for trace in self.traces.get(key, ()):
             if trace.holds():
-                return trace.replay(_arguments(args, kwargs))
+                with trace.lock:
+                    return trace.replay(*args, **kwargs)
         return self._trace(key, args, kwargs)
 
     @property
@@ -107,7 +110,7 @@ class CompiledFunction:
             with _TRACING_LOCK:
                 tracing_threads[0] -= 1
             tracer.finish_grads()
-        generated = generate(tracer.program, self.__name__)
+        generated = generate(tracer.program, self.__name__, len(args), list(kwargs))
         code = builtins.compile(generated.source, f"<at.compile {self.__name__}>", "exec")
         namespace = dict(generated.namespace, new_tensor=leaf)
         exec(code, namespace)  # noqa: S102 - our own generated code
@@ -177,12 +180,6 @@ def _describe(value: Any, where: str) -> Any:
 
 def _what(value: Any) -> str:
     return "tensor" if isinstance(value, Tensor) else "value"
-
-
-def _arguments(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[Any, Any]:
-    found: dict[Any, Any] = dict(enumerate(args))
-    found.update(kwargs)
-    return found
 
 
 def _outputs(result: Any, tracer: Tracer) -> Any:

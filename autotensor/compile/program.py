@@ -3,8 +3,8 @@
 A trace appends one :class:`Statement` per numpy call the traced function made on traced
 values (``z = np.dot(a, W)``, ``np.subtract(W, step, out=W)``), in order.  Each value is a
 :class:`Variable`: an *input* bound afresh at every call (an argument, the current data or
-gradient of a tensor the function reads, an array captured from its surroundings, a number a
-replayed Python call returns) or the result of a statement.
+gradient of a tensor the function reads, an array from its surroundings, read and written by
+reference) or the result of a statement.
 
 Memory matters for a replay that reuses buffers, so every variable knows its **storage**: the
 variable whose memory it lives in.  A fresh result is its own storage; a view (``reshape``,
@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-INPUT_KINDS = ("argument", "tensor", "grad", "constant", "scalar", "replayed")
+INPUT_KINDS = ("argument", "tensor", "grad", "array")
 
 
 @dataclass(eq=False)

@@ -161,6 +161,9 @@ class Tracer:
         elif code.endswith(".at"):  # ufunc.at(array, index, values) adds into array in place
             writes = args[0] if isinstance(args[0], Traced) else self.refuse("writes into an untraced array")
         result = function(*_values(args), **_values(kwargs))
+        for arg in args:
+            if isinstance(arg, Traced) and result is arg.value and writes is None:
+                return arg  # numpy handed back its argument (astype to the same dtype ...): nothing to record
         statement = Statement(code, self._symbols(args), self._symbols(kwargs), None, origin=self.origin)
         self.program.add(statement)
         if writes is not None:
@@ -221,7 +224,7 @@ class Tracer:
                 return value[()]  # a numpy scalar of the same dtype, spelled as a literal
             variable = self._bound.get(id(value))
             if variable is None:
-                variable = self._bound[id(value)] = self.bind("constant", value, value, "c")
+                variable = self._bound[id(value)] = self.bind("array", value, value, "c")
             return variable
         if isinstance(value, Tensor):
             self.refuse("passes a Tensor to a numpy function inside the trace")
@@ -262,6 +265,29 @@ class Tracer:
         if node._op is not None:
             self.origin = f"backward: {node._op.name} rule" + (f" ({node.scope})" if node.scope else "")
 
+    def arrays(self, values: tuple[Any, ...]) -> list[Any]:
+        """``at.arrays``: tensors' traced data, outside ndarrays bound by reference.  The numpy code
+        that follows is labelled with the tensors' names."""
+        names = [getattr(value, "name", None) or "an array" for value in values]
+        self.origin = "numpy on " + ", ".join(names)
+        found = []
+        for value in values:
+            if isinstance(value, Tensor):
+                found.append(self.operand(value).data)
+            elif isinstance(value, np.ndarray):
+                found.append(Traced(value, self._symbols(value), self))
+            else:
+                found.append(value)
+        return found
+
+    def grad_array(self, tensor: Tensor) -> Any:
+        """``at.grads``: the traced gradient of a tensor, None (guarded) if it has none."""
+        tensor = self._tensor_of.get(id(tensor), tensor)
+        if tensor.grad is None:
+            self.guards.append((tensor, False))
+            return None
+        return self.grad_of(tensor)
+
     def grad_of(self, tensor: Tensor) -> Traced:
         """The gradient a tensor holds, as a traced value (read at every call)."""
         grad = tensor.grad
@@ -286,27 +312,35 @@ class Tracer:
         statement = self.program.add(Statement("replayed", (function, args, kwargs), {}, None,
                                                origin=f"replayed {function.__qualname__}", effect=True))
         self._kept.extend((function, args, kwargs))
-        statement.result = Variable("result", None, None, statement=statement, hint="hyper")
+        if result is None:
+            return None
+        statement.result = Variable("result", None, None, statement=statement, hint="numbers")
         return self._traced_result(result, statement.result)
 
     def _traced_result(self, result: Any, variable: Variable) -> Any:
-        """Numbers in a replayed call's result, as traced numbers reading the replay's result."""
+        """Numbers and arrays in a replayed call's result, as traced values reading the replay's
+        result (a random mask drawn anew at every call, say)."""
         if isinstance(result, bool) or result is None or isinstance(result, str):
             return result
         if isinstance(result, (int, float)):
             return TracedNumber(result, variable, self)
+        if isinstance(result, np.ndarray):
+            variable.shape, variable.dtype = result.shape, result.dtype
+            return Traced(result, variable, self)
         if isinstance(result, dict):
             return {key: self._item(value, variable, key) for key, value in result.items()}
         if isinstance(result, tuple):
             return tuple(self._item(value, variable, index) for index, value in enumerate(result))
-        self.refuse(f"gets a {type(result).__name__} from a replayed call; return numbers, or a dict or tuple of them")
+        self.refuse(f"gets a {type(result).__name__} from a replayed call; return numbers or arrays, or a dict "
+                    f"or tuple of them")
 
     def _item(self, value: Any, container: Variable, key: Any) -> Any:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.ndarray)):
             return value
-        statement = self.program.add(Statement("getitem", (container, key), {}, None, origin=self.origin))
+        statement = self.program.add(Statement("getitem", (container, key), {}, None,
+                                               origin=container.statement.origin))
         statement.result = Variable("result", None, None, statement=statement, hint=str(key))
-        return TracedNumber(value, statement.result, self)
+        return self._traced_result(value, statement.result)
 
     def finish_grads(self) -> None:
         """After the trace: the gradients it assigned hold real arrays again (the eager result)."""
