@@ -254,10 +254,11 @@ def _store_grad(node: Tensor, g: Any) -> None:
     Under a lock: backward passes in two threads may reach the same leaf.
     """
     with _GRAD_LOCK:
+        current = node._grad
         if isinstance(g, Tensor):  # recorded backward: keep the graph of the gradient
-            node.grad = g if node.grad is None else node.grad + g
-        elif node.grad is not None:
-            node.grad = leaf((node.grad.data + g).astype(node.data.dtype, copy=False))
+            node._grad = g if current is None else current + g
+        elif current is not None:
+            node._grad = leaf((current.data + g).astype(node.data.dtype, copy=False))
         # A leaf may adopt a gradient array nobody else holds instead of copying it (PyTorch
         # steals such gradients too): a writable ndarray of the right dtype that owns its memory
         # (not a view) and whose only references are _run's variable, this parameter and
@@ -268,9 +269,9 @@ def _store_grad(node: Tensor, g: Any) -> None:
             node._op is None and type(g) is np.ndarray and g.base is None and g.flags.writeable
             and g.dtype == node.data.dtype and sys.getrefcount(g) <= 3
         ):
-            node.grad = leaf(g)
+            node._grad = leaf(g)
         else:
-            node.grad = leaf(np.array(g, dtype=node.data.dtype))
+            node._grad = leaf(np.array(g, dtype=node.data.dtype))
 
 
 def _check_saved(node: Tensor) -> None:

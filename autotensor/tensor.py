@@ -48,7 +48,7 @@ class Tensor(TensorMethods):
     """
 
     __slots__ = (
-        "data", "grad", "name", "scope", "_requires_grad", "_retains_grad", "_version",
+        "data", "_grad", "name", "scope", "_requires_grad", "_retains_grad", "_version",
         "_op", "_parents", "_params", "_saved_versions", "_trace", "__weakref__",
     )
     # Let numpy hand ``ndarray + Tensor`` and ``ndarray @ Tensor`` to us (see __array_ufunc__).
@@ -61,7 +61,7 @@ class Tensor(TensorMethods):
         self.data = _conversion.to_array(data, dtype)
         shares = isinstance(data, Tensor) and self.data is data.data
         self._version: VersionCounter = data._version if shares else [0]
-        self.grad: Tensor | None = None
+        self._grad: Tensor | None = None
         self.name = name
         self.scope: str | None = None
         self._requires_grad = False
@@ -96,6 +96,21 @@ class Tensor(TensorMethods):
         """Set ``requires_grad`` in place and return self (for chaining)."""
         self.requires_grad = flag
         return self
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient backward stored (leaves, and non-leaves that ``retain_grad()``), or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None and not isinstance(value, Tensor):
+            raise DTypeError(f"grad: must be a Tensor or None, got {type(value).__name__}")
+        if value is not None and value.shape != self.data.shape:
+            raise ShapeError(f"grad: a gradient of shape {value.shape} for a tensor of shape {self.shape}")
+        if tracing_threads[0] and (tracer := per_thread.switches.tracer) is not None:
+            tracer.grad_assigned(self, value)  # at.compile: the replay assigns it too
+        self._grad = value
 
     @property
     def is_leaf(self) -> bool:
@@ -313,7 +328,7 @@ def record(data: Any, op: Op, parents: tuple[Tensor, ...], params: dict[str, Any
     switches = per_thread.switches
     out = Tensor.__new__(Tensor)
     out.data = data
-    out.grad = None
+    out._grad = None
     out.name = None
     out.scope = switches.scope
     out._retains_grad = False
@@ -352,7 +367,7 @@ def leaf(data: np.ndarray) -> Tensor:
     """A constant Tensor around an ndarray the engine made itself (no validation: hot path)."""
     out = Tensor.__new__(Tensor)
     out.data = data
-    out.grad = None
+    out._grad = None
     out.name = None
     out.scope = None
     out._retains_grad = False

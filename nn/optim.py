@@ -60,7 +60,6 @@ class Optimizer:
             for p in self.params
         ]
 
-    @at.replayed
     def zero_grad(self) -> None:
         """Set every parameter's ``.grad`` to None (the next backward starts from nothing)."""
         for p in self.params:

@@ -42,7 +42,13 @@ def kept_statements(program: Program) -> list[Statement]:
     needed: set[int] = {id(v) for v in _output_variables(program.outputs)}
     needed_memory: set[int] = {id(v.memory) for v in _output_variables(program.outputs)}
     kept: list[Statement] = []
+    grads_assigned_later: set[int] = set()
     for statement in reversed(program.statements):
+        if statement.function == "set_grad":  # only the last assignment of a tensor's .grad counts
+            tensor = id(statement.arguments[0])
+            if tensor in grads_assigned_later:
+                continue
+            grads_assigned_later.add(tensor)
         result = statement.result
         writes = statement.writes
         keep = (
@@ -272,12 +278,12 @@ def _gradients_to_copy(statements: list[Statement], program: Program) -> set[int
     another tensor's gradient or returned (no two gradients may share memory, as in eager)."""
     stored: dict[int, int] = defaultdict(int)
     for statement in statements:
-        if statement.function == "set_grad":
+        if statement.function == "set_grad" and statement.arguments[1] is not None:
             stored[id(statement.arguments[1].memory)] += 1
     returned = {id(v.memory) for v in _output_variables(program.outputs)}
     copies = set()
     for statement in statements:
-        if statement.function == "set_grad":
+        if statement.function == "set_grad" and statement.arguments[1] is not None:
             value = statement.arguments[1]
             memory = value.memory
             if memory.is_input or value.storage is not None or stored[id(memory)] > 1 or id(memory) in returned:
@@ -289,8 +295,10 @@ def _line(statement: Statement, names: Names, namespace: dict[str, Any], copies:
     function, arguments = statement.function, statement.arguments
     if function == "set_grad":
         tensor, value = arguments
+        if value is None:
+            return f"{_tensor_reference(tensor, namespace)}._grad = None"
         value_code = names.name(value) + (".copy()" if id(statement) in copies else "")
-        return f"{_tensor_reference(tensor, namespace)}.grad = new_tensor({value_code})"
+        return f"{_tensor_reference(tensor, namespace)}._grad = new_tensor({value_code})"
     if function == "bump_version":
         return f"{_tensor_reference(arguments[0], namespace)}._version[0] += 1  # an in-place edit"
     result = names.name(statement.result) if statement.result is not None else ""

@@ -58,6 +58,7 @@ class Tracer:
         self.grads_set: dict[int, Tensor] = {}           # tensors whose .grad the trace assigned
         self.guards: list[tuple[Tensor, bool]] = []      # (tensor, whether it had a grad) at trace time
         self._literals: set[int] = set()                 # ids of 0-d arrays made from Python numbers
+        self.assigned: set[int] = set()                  # tensors whose .grad the trace assigned
 
     # ------------------------------------------------------------------ refusing
     def refuse(self, what: str) -> None:
@@ -246,15 +247,30 @@ class Tracer:
         tensor = self._tensor_of.get(id(node), node)
         if not isinstance(g, Traced):  # a constant gradient (the leaf is the output itself, say)
             g = self.call("np.array", np.array, (g,), {})
-        if tensor.grad is not None:
-            g = self.grad_of(tensor) + g
+        existing = self.grad_array(tensor)
+        if existing is not None:
+            g = existing + g
         if g.dtype != tensor.dtype:
             g = g.astype(tensor.dtype)
-        tensor.grad = leaf(g)
+        tensor._grad = leaf(g)
         if tensor is not node:
-            node.grad = tensor.grad
-            self.grads_set[id(tensor)] = tensor
-            self.program.add(Statement("set_grad", (tensor, g.variable), {}, None, origin=self.origin, effect=True))
+            node._grad = tensor._grad
+            self._record_grad(tensor, g.variable)
+
+    def grad_assigned(self, tensor: Tensor, value: Tensor | None) -> None:
+        """``tensor.grad = value`` in the traced function: the replay assigns it too."""
+        outside = self._tensor_of.get(id(tensor), tensor)
+        if isinstance(outside.data, Traced):
+            return  # a tensor made inside the traced function: nothing outside to repeat it on
+        if value is not None and not isinstance(value.data, Traced):
+            value = leaf(self.call("np.array", np.array, (value.data,), {}))
+        self._kept.append(outside)
+        self._record_grad(outside, None if value is None else value.data.variable)
+
+    def _record_grad(self, tensor: Tensor, variable: Variable | None) -> None:
+        self.assigned.add(id(tensor))
+        self.grads_set[id(tensor)] = tensor
+        self.program.add(Statement("set_grad", (tensor, variable), {}, None, origin=self.origin, effect=True))
 
     def gradient(self, node: Tensor, g: Any) -> None:
         """Backward reached ``node`` with its whole gradient ``g``: name it (delta, dW ...) and
@@ -281,21 +297,24 @@ class Tracer:
         return found
 
     def grad_array(self, tensor: Tensor) -> Any:
-        """``at.grads``: the traced gradient of a tensor, None (guarded) if it has none."""
-        tensor = self._tensor_of.get(id(tensor), tensor)
-        if tensor.grad is None:
-            self.guards.append((tensor, False))
-            return None
-        return self.grad_of(tensor)
+        """``at.grads``: the gradient a tensor holds, as a traced value, or None.
 
-    def grad_of(self, tensor: Tensor) -> Traced:
-        """The gradient a tensor holds, as a traced value (read at every call)."""
-        grad = tensor.grad
+        A gradient assigned inside the trace is known; one from before the call is read afresh
+        at every call, and whether there was one is a guard of the trace (a replay with a
+        different answer traces again)."""
+        tensor = self._tensor_of.get(id(tensor), tensor)
+        grad = tensor._grad
+        if id(tensor) not in self.assigned and not any(t is tensor for t, _ in self.guards):
+            self.guards.append((tensor, grad is not None))
+        if grad is None:
+            return None
         if isinstance(grad.data, Traced):
             return grad.data
-        self.guards.append((tensor, True))
         variable = self.bind("grad", tensor, grad.data, f"grad_{tensor.name or 'p'}")
-        return Traced(grad.data, variable, self)
+        traced = Traced(grad.data, variable, self)
+        tensor._grad = leaf(traced)  # later reads in this trace see the same traced value
+        self.grads_set[id(tensor)] = tensor
+        return traced
 
     def edited(self, tensor: Tensor) -> None:
         """An in-place edit of ``tensor`` (already applied): the replay bumps its counter too."""
@@ -345,8 +364,8 @@ class Tracer:
     def finish_grads(self) -> None:
         """After the trace: the gradients it assigned hold real arrays again (the eager result)."""
         for tensor in self.grads_set.values():
-            if tensor.grad is not None and isinstance(tensor.grad.data, Traced):
-                tensor.grad = leaf(np.array(tensor.grad.data.value))
+            if tensor._grad is not None and isinstance(tensor._grad.data, Traced):
+                tensor._grad = leaf(np.array(tensor._grad.data.value))
 
 
 def _values(value: Any) -> Any:

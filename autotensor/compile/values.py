@@ -64,10 +64,14 @@ class Traced:
 
     # ------------------------------------------------------------ numpy protocols
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        if _has_tensor(inputs):
+            return NotImplemented  # a Tensor operand: the op (Tensor's own protocol) records it
         code = f"np.{ufunc.__name__}" if method == "__call__" else f"np.{ufunc.__name__}.{method}"
         return self.tracer.call(code, getattr(ufunc, method), inputs, kwargs)
 
     def __array_function__(self, function: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        if any(not issubclass(t, (Traced, TracedNumber, np.ndarray)) for t in types):
+            return NotImplemented  # a Tensor among the arguments: its protocol decides
         return self.tracer.call_function(function, args, kwargs)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
@@ -150,6 +154,12 @@ class Traced:
         return f"Traced({self.variable.name or self.variable.hint}, shape={self.shape}, dtype={self.dtype})"
 
     __hash__ = object.__hash__
+
+
+def _has_tensor(values: tuple[Any, ...]) -> bool:
+    from autotensor.tensor import Tensor
+
+    return any(isinstance(value, Tensor) for value in values)
 
 
 def _ufunc_operator(ufunc: np.ufunc, swapped: bool = False) -> Callable[[Any, Any], Any]:

@@ -1,0 +1,145 @@
+"""A compiled training step is indistinguishable from the eager one, step after step.
+
+Two copies of the same model and optimiser train in lockstep on the same batches, one eagerly
+and one through ``at.compile``; after every step the returned losses must agree, and at the end
+(and at checkpoints) every parameter, gradient, optimiser buffer, step count, learning rate and
+version counter.  Batch sizes change mid-run (a retrace), the learning rate is changed by hand
+between calls, and ``load_state_dict`` replaces the weights mid-run.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+import autotensor as at
+import nn
+
+TOLERANCE = 1e-12
+
+
+def training_setup(sizes: list[int], optimiser: str) -> tuple[Callable[..., at.Tensor], nn.MLP, Any, Any]:
+    model = nn.MLP(sizes, activation="tanh", output_activation="identity", seed=0)
+    schedule = None
+    if optimiser == "sgd":
+        opt = nn.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=0.01)
+    else:
+        opt = nn.optim.Adam(model.parameters(), lr=0.03)
+        schedule = nn.optim.CosineSchedule(opt, total=700)
+
+    def step(X: np.ndarray, y: np.ndarray) -> at.Tensor:
+        opt.zero_grad()
+        loss = nn.mse(model(X), y)
+        loss.backward()
+        opt.step()
+        if schedule is not None:
+            schedule.step()
+        return loss
+
+    return step, model, opt, schedule
+
+
+def assert_same_state(eager: tuple[Any, ...], compiled: tuple[Any, ...]) -> None:
+    _, model_e, opt_e, schedule_e = eager
+    _, model_c, opt_c, schedule_c = compiled
+    for p_e, p_c in zip(model_e.parameters(), model_c.parameters()):
+        np.testing.assert_allclose(p_c.data, p_e.data, rtol=0, atol=TOLERANCE)
+        np.testing.assert_allclose(p_c.grad.data, p_e.grad.data, rtol=0, atol=TOLERANCE)
+        assert p_c.version == p_e.version
+    for buffers_e, buffers_c in zip(opt_e.buffers, opt_c.buffers):
+        for name in buffers_e:
+            np.testing.assert_allclose(buffers_c[name].data, buffers_e[name].data, rtol=0, atol=TOLERANCE)
+    assert opt_c.lr == opt_e.lr and getattr(opt_c, "t", None) == getattr(opt_e, "t", None)
+    if schedule_e is not None:
+        assert schedule_c.count == schedule_e.count
+
+
+@pytest.mark.parametrize("sizes, optimiser", [
+    ([3, 3, 2, 1], "sgd"), ([3, 3, 2, 1], "adam"), ([3] + [16] * 20 + [1], "adam"),
+], ids=["car MLP, SGD + momentum + weight decay", "car MLP, Adam + cosine schedule", "20x16 deep net, Adam"])
+def test_a_thousand_compiled_steps_equal_the_eager_ones(sizes: list[int], optimiser: str) -> None:
+    steps = 1000 if len(sizes) < 10 else 300
+    eager = training_setup(sizes, optimiser)
+    compiled = training_setup(sizes, optimiser)
+    compiled_step = at.compile(compiled[0])
+    rng = np.random.default_rng(1)
+    for number in range(steps):
+        rows = 20 if number % 7 == 3 else 32  # a smaller batch now and then: a second trace
+        X, y = rng.normal(size=(rows, sizes[0])), rng.normal(size=(rows, 1))
+        loss_e, loss_c = eager[0](X, y), compiled_step(X, y)
+        np.testing.assert_allclose(loss_c.data, loss_e.data, rtol=0, atol=TOLERANCE)
+        if number == steps // 3:  # new weights from outside, between two calls
+            state = {name: value * 0.5 for name, value in eager[1].state_dict().items()}
+            eager[1].load_state_dict(state)
+            compiled[1].load_state_dict(state)
+        if number == steps // 2:  # the user changes the learning rate by hand
+            eager[2].lr = compiled[2].lr = eager[2].lr * 0.3
+        if number % 100 == 0:
+            assert_same_state(eager, compiled)
+    assert_same_state(eager, compiled)
+    assert len(compiled_step.traces) == 2  # one per batch size, replayed ever after
+
+
+def test_a_graph_built_before_a_compiled_step_refuses_a_stale_backward() -> None:
+    step, model, _, _ = training_setup([3, 3, 1], "sgd")
+    compiled = at.compile(step)
+    X, y = np.ones((4, 3)), np.zeros((4, 1))
+    compiled(X, y)  # trace
+    stale = nn.mse(model(X), y)  # an eager graph holding the current weights
+    compiled(X, y)  # a replay updates the weights in place
+    with pytest.raises(at.GraphError, match="modified in place"):
+        stale.backward()
+
+
+def test_gradients_accumulate_across_replays_as_they_do_eagerly() -> None:
+    def build() -> tuple[Callable[[np.ndarray], at.Tensor], at.Tensor]:
+        w = at.Tensor(np.array([0.5, -1.0]), requires_grad=True, name="w")
+
+        def accumulate(x: np.ndarray) -> at.Tensor:
+            loss = ((x * w).tanh() ** 2).sum()
+            loss.backward()  # no zero_grad: gradients pile up across calls
+            return loss
+        return accumulate, w
+
+    eager, w_e = build()
+    compiled, w_c = build()
+    compiled = at.compile(compiled)
+    for x in np.random.default_rng(2).normal(size=(5, 2)):
+        eager(x), compiled(x)
+        np.testing.assert_allclose(w_c.grad.data, w_e.grad.data, rtol=0, atol=TOLERANCE)
+    w_c.grad = w_e.grad = None  # a call with no gradient to add to: traced anew
+    eager(np.ones(2)), compiled(np.ones(2))
+    np.testing.assert_allclose(w_c.grad.data, w_e.grad.data, rtol=0, atol=TOLERANCE)
+
+
+def test_returned_tensors_and_gradients_are_fresh_at_every_call() -> None:
+    step, model, _, _ = training_setup([3, 2, 1], "sgd")
+    compiled = at.compile(step)
+    X, y = np.ones((4, 3)), np.zeros((4, 1))
+    first_loss = compiled(X, y)
+    second_loss = compiled(X, y)
+    first_grads = [p.grad.data.copy() for p in model.parameters()]
+    kept = [p.grad for p in model.parameters()]
+    third_loss = compiled(X, y)
+    assert first_loss.item() != second_loss.item() != third_loss.item()
+    for old, held in zip(first_grads, kept):  # a later call never writes into earlier results
+        np.testing.assert_array_equal(held.data, old)
+    grads = [p.grad.data for p in model.parameters()]
+    assert not any(np.shares_memory(a, b) for i, a in enumerate(grads) for b in grads[i + 1:])
+
+
+def test_work_on_data_that_needs_no_gradient_is_replayed_not_frozen() -> None:
+    w = at.Tensor(np.array([[1.0], [2.0]]), requires_grad=True)
+
+    def standardised_loss(X: np.ndarray) -> at.Tensor:
+        centred = at.Tensor(X) - at.mean(X, axis=0)  # constants: no gradient needed
+        scale = np.sqrt((X * X).mean())               # numpy on the argument itself
+        return ((centred / scale) @ w).sum().detach()
+
+    compiled = at.compile(standardised_loss)
+    rng = np.random.default_rng(3)
+    for _ in range(4):
+        X = rng.normal(size=(6, 2)) * rng.uniform(1, 5)
+        np.testing.assert_allclose(compiled(X).item(), standardised_loss(X).item(), rtol=1e-12)
