@@ -80,7 +80,7 @@ class Traced:
 
     # ------------------------------------------------------------ methods numpy arrays have
     def _method(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        return self.tracer.call(f".{name}", getattr(np.ndarray, name), (self, *args), kwargs)
+        return self.tracer.call(f".{name}", _method_caller(name), (self, *args), kwargs)
 
     def reshape(self, *shape: Any, **kwargs: Any) -> Traced:
         return self._method("reshape", *shape, **kwargs)
@@ -154,6 +154,11 @@ class Traced:
         return f"Traced({self.variable.name or self.variable.hint}, shape={self.shape}, dtype={self.dtype})"
 
     __hash__ = object.__hash__
+
+
+def _method_caller(name: str) -> Callable[..., Any]:
+    """Call a method by name on the first argument (an ndarray or a numpy scalar)."""
+    return lambda value, *args, **kwargs: getattr(value, name)(*args, **kwargs)
 
 
 def _has_tensor(values: tuple[Any, ...]) -> bool:

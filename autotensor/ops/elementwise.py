@@ -369,11 +369,9 @@ def _bound(name: str, bound: Any) -> Any:
 
 def _clip_vjp(g: Any, out: Any, x: Any, low: float | None, high: float | None) -> Any:
     value = raw(x)
-    inside = np.ones(value.shape, dtype=bool)
-    if low is not None:
-        inside &= value >= low
+    inside = np.ones_like(value, dtype=bool) if low is None else value >= low
     if high is not None:
-        inside &= value <= high
+        inside = inside & (value <= high)
     return g * inside
 
 

@@ -141,7 +141,7 @@ def _getitem_vjp(g: Any, out: Any, x: Any, index: Any, basic: bool) -> Any:
 
 def _scatter(g: np.ndarray, index: Any, shape: tuple[int, ...], basic: bool) -> np.ndarray:
     """Zeros of ``shape`` with ``g`` added at ``index`` (repeated indices accumulate)."""
-    full = np.zeros(shape, dtype=g.dtype)
+    full = np.zeros_like(g, shape=shape)  # made from g, so a traced g (at.compile) traces it too
     if basic:
         full[index] = g
     else:
