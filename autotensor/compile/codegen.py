@@ -16,6 +16,7 @@ they are written.
 from __future__ import annotations
 
 import functools
+import keyword
 import math
 import re
 from collections import defaultdict
@@ -151,6 +152,8 @@ class Names:
 
 def _identifier(text: str) -> str:
     text = re.sub(r"\W", "_", text).strip("_") or "t"
+    if keyword.iskeyword(text):
+        return text + "_"
     return f"_{text}" if text[0].isdigit() else text
 
 

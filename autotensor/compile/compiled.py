@@ -43,7 +43,7 @@ class Trace:
 
     replay: Callable[..., Any]
     source: str
-    namespace: dict[str, Any]
+    bindings: dict[str, Any]
     guards: list[tuple[Tensor, bool]] = field(default_factory=list)
     program: Program | None = None
     # The replay writes into buffers allocated once: two threads replaying at once take turns.
@@ -81,9 +81,19 @@ class CompiledFunction:
     @property
     def source(self) -> str:
         """The generated code of the latest trace (trace by calling the function first)."""
+        return self._latest().source
+
+    @property
+    def bindings(self) -> dict[str, Any]:
+        """The names the latest trace's source uses besides its arguments (``np``, the tensors it
+        reads by name, the outside arrays, the replayed calls): ``exec(source, dict(bindings))``
+        defines the replay function."""
+        return dict(self._latest().bindings)
+
+    def _latest(self) -> Trace:
         if not self.traces:
             raise TraceError(f"at.compile: {self.__name__} has not been called yet, so nothing was traced")
-        return list(self.traces.values())[-1][-1].source
+        return list(self.traces.values())[-1][-1]
 
     # ------------------------------------------------------------------ signatures
     def _signature(self, args: tuple[Any, ...], kwargs: dict[str, Any], grad_enabled: bool) -> tuple[Any, ...]:
@@ -112,9 +122,10 @@ class CompiledFunction:
             tracer.finish_grads()
         generated = generate(tracer.program, self.__name__, len(args), list(kwargs))
         code = builtins.compile(generated.source, f"<at.compile {self.__name__}>", "exec")
-        namespace = dict(generated.namespace, new_tensor=leaf)
+        bindings = dict(generated.namespace, new_tensor=leaf)
+        namespace = dict(bindings)
         exec(code, namespace)  # noqa: S102 - our own generated code
-        trace = Trace(namespace[_function_name(self.__name__)], generated.source, namespace, tracer.guards,
+        trace = Trace(namespace[_function_name(self.__name__)], generated.source, bindings, tracer.guards,
                       tracer.program)
         self.traces.setdefault(key, []).append(trace)
         return _eager_result(result)
