@@ -199,6 +199,8 @@ def _run(
                     node._saved_versions = None
     finally:
         switches.grad_enabled = previous_mode
+        if tracer is not None:
+            tracer.backward_done()
     return found
 
 

@@ -68,7 +68,7 @@ class Optimizer:
     def step(self) -> None:
         """Update every parameter that has a gradient, in place (bumping its version counter)."""
         numbers = self.step_numbers()
-        with at.no_grad():
+        with at.no_grad(), at.name_scope(f"{type(self).__name__}.step"):
             for index, (p, g) in enumerate(zip(self.params, at.grads(*self.params))):
                 if g is None:
                     continue

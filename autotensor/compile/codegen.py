@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from autotensor.compile.buffers import cheaper_spellings, eliminate_common_subexpressions, plan_buffers
 from autotensor.compile.program import Program, Statement, Variable
 
 _OPERATORS = {"+": "+", "-": "-", "*": "*", "/": "/", "**": "**"}
@@ -92,6 +93,10 @@ class Names:
         self._counters: dict[str, int] = defaultdict(int)
         self._layer = 0  # linear layers met so far, for z{k+1} / a{k+1}
         self._tensors: dict[str, str] = {}  # dotted tensor name -> its name in the code
+
+    def reserve(self, taken: Any) -> None:
+        """Names used by something else in the namespace (the buffers)."""
+        self._taken.update(taken)
 
     def fresh(self, base: str) -> str:
         """``base`` itself if free (``t`` is always numbered), else ``base2``, ``base3`` ... (or
@@ -204,21 +209,33 @@ class ObjectOutput:
 def generate(program: Program, function_name: str, positional: int, keywords: list[str]) -> Generated:
     """The source of ``def <function_name>(<arguments>):`` replaying ``program``, called with the
     arguments of the traced call (``positional`` of them, then ``keywords``)."""
-    statements = kept_statements(program)
+    statements = eliminate_common_subexpressions(kept_statements(program))
+    cheaper_spellings(statements)
+    copies = _gradients_to_copy(statements, program)
+    plan = plan_buffers(statements, _escaping(statements, program))
     names = Names()
-    namespace: dict[str, Any] = {"np": np, "tensors": {}, "objects": [], "replayed": []}
+    namespace: dict[str, Any] = {"np": np, "tensors": {}, "objects": [], "replayed": [], **plan.allocate()}
+    names.reserve(plan.buffers)
     parameters = _parameters(program, names, positional, keywords)
     lines = [f"def {_identifier(function_name)}({parameters}):"]
     lines += _bind_inputs(program, statements, names, namespace)
     origin = None
-    copies = _gradients_to_copy(statements, program)
     for statement in statements:
         if statement.origin != origin and statement.origin:
             lines.append(f"    # {statement.origin}")
         origin = statement.origin
-        lines.append("    " + _line(statement, names, namespace, copies))
+        lines.append("    " + _line(statement, names, namespace, copies, plan.buffer_of.get(id(statement))))
     lines.append(f"    return {_returned(program.outputs, names, namespace)}")
     return Generated("\n".join(lines) + "\n", namespace)
+
+
+def _escaping(statements: list[Statement], program: Program) -> set[int]:
+    """Memories that leave the call (stored gradients, returned values): never buffers."""
+    escaping = {id(v.memory) for v in _output_variables(program.outputs)}
+    for statement in statements:
+        if statement.function == "set_grad" and statement.arguments[1] is not None:
+            escaping.add(id(statement.arguments[1].memory))
+    return escaping
 
 
 def _parameters(program: Program, names: Names, positional: int, keywords: list[str]) -> str:
@@ -277,24 +294,28 @@ def _object(value: Any, namespace: dict[str, Any]) -> str:
 
 
 def _gradients_to_copy(statements: list[Statement], program: Program) -> set[int]:
-    """Gradient values a tensor may not adopt as they are: inputs, views, values also stored as
-    another tensor's gradient or returned (no two gradients may share memory, as in eager)."""
-    stored: dict[int, int] = defaultdict(int)
+    """Gradient values a tensor may not adopt as they are: memory of an input, memory that
+    another stored gradient or a returned value also uses, or memory written after it was
+    stored (no two gradients may share memory, and none may change later, as in eager)."""
+    users: dict[int, int] = defaultdict(int)
     for statement in statements:
         if statement.function == "set_grad" and statement.arguments[1] is not None:
-            stored[id(statement.arguments[1].memory)] += 1
-    returned = {id(v.memory) for v in _output_variables(program.outputs)}
+            users[id(statement.arguments[1].memory)] += 1
+    for variable in _output_variables(program.outputs):
+        users[id(variable.memory)] += 1
     copies = set()
-    for statement in statements:
+    for position, statement in enumerate(statements):
         if statement.function == "set_grad" and statement.arguments[1] is not None:
-            value = statement.arguments[1]
-            memory = value.memory
-            if memory.is_input or value.storage is not None or stored[id(memory)] > 1 or id(memory) in returned:
+            memory = statement.arguments[1].memory
+            written_later = any(s.writes is not None and s.writes.memory is memory for s in statements[position:])
+            if memory.is_input or users[id(memory)] > 1 or written_later:
                 copies.add(id(statement))
     return copies
 
 
-def _line(statement: Statement, names: Names, namespace: dict[str, Any], copies: set[int]) -> str:
+def _line(statement: Statement, names: Names, namespace: dict[str, Any], copies: set[int],
+          buffer: str | None = None) -> str:
+    """One statement as one line of Python (``buffer``: the array its result is written into)."""
     function, arguments = statement.function, statement.arguments
     if function == "set_grad":
         tensor, value = arguments
@@ -319,8 +340,14 @@ def _line(statement: Statement, names: Names, namespace: dict[str, Any], copies:
         return f"{result} = {spelled[0]} {_OPERATORS[function]} {spelled[1]}"
     if function == "neg":
         return f"{result} = -{spelled[0]}"
+    if function == "mean":  # np.add.reduce and a division by the count, as ndarray.mean does
+        keywords = {key: value for key, value in statement.keywords.items() if key != "count"}
+        spelled_keywords = ", ".join(f"{key}={literal(value, names)}" for key, value in keywords.items())
+        return f"{result} = np.add.reduce({spelled[0]}, {spelled_keywords}) / {statement.keywords['count']}"
     keywords = [f"{key}={literal(value[0] if key == 'out' and len(value) == 1 else value, names)}"
                 for key, value in statement.keywords.items()]
+    if buffer is not None:
+        keywords.append(f"out={buffer}")
     if function.startswith("."):
         call = f"{spelled[0]}{function}({', '.join(spelled[1:] + keywords)})"
     else:

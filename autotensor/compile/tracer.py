@@ -50,7 +50,8 @@ class Tracer:
         self.function_name = function_name
         self.program = Program()
         self.thread = threading.get_ident()
-        self.origin = ""                                 # which op or rule the next statements serve
+        self.op_origin = ""                              # the op whose forward is running, if any
+        self.rule_origin = ""                            # the derivative rule running, if any
         self._proxies: dict[int, Tensor] = {}            # id(tensor) -> its proxy
         self._tensor_of: dict[int, Tensor] = {}          # id(proxy) -> the tensor it stands for
         self._bound: dict[int, Variable] = {}            # id(ndarray or tensor) -> its input variable
@@ -101,7 +102,7 @@ class Tracer:
         if op is not None and op != "Tensor":
             switches = per_thread.switches
             phase = "forward" if switches.grad_enabled else "no_grad"
-            self.origin = f"{phase}: {op}" + (f" ({switches.scope})" if switches.scope else "")
+            self.op_origin = f"{phase}: {op}" + (f" ({switches.scope})" if switches.scope else "")
         if isinstance(x, Tensor):
             if isinstance(x.data, Traced):
                 return x
@@ -196,6 +197,7 @@ class Tracer:
         """An op's output was made: refuse anomaly mode, name the output after its role."""
         if switches.anomaly:
             self.refuse("runs under detect_anomaly(), which checks values as they are computed")
+        self.op_origin = ""
         data = out.data
         if isinstance(data, Traced):
             variable = data.variable
@@ -279,13 +281,24 @@ class Tracer:
             if not g.variable.is_input:
                 g.variable.gradient_of = node.data.variable
         if node._op is not None:
-            self.origin = f"backward: {node._op.name} rule" + (f" ({node.scope})" if node.scope else "")
+            self.rule_origin = f"backward: {node._op.name} rule" + (f" ({node.scope})" if node.scope else "")
+
+    def backward_done(self) -> None:
+        self.rule_origin = ""
+
+    @property
+    def origin(self) -> str:
+        """What the statement being recorded serves: a derivative rule, an op's forward, or plain
+        numpy code (an optimiser's update) in the current name scope."""
+        if self.rule_origin:
+            return self.rule_origin
+        if self.op_origin:
+            return self.op_origin
+        scope = per_thread.switches.scope
+        return f"numpy ({scope})" if scope else "numpy"
 
     def arrays(self, values: tuple[Any, ...]) -> list[Any]:
-        """``at.arrays``: tensors' traced data, outside ndarrays bound by reference.  The numpy code
-        that follows is labelled with the tensors' names."""
-        names = [getattr(value, "name", None) or "an array" for value in values]
-        self.origin = "numpy on " + ", ".join(names)
+        """``at.arrays``: tensors' traced data, outside ndarrays bound by reference."""
         found = []
         for value in values:
             if isinstance(value, Tensor):
