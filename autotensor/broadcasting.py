@@ -23,7 +23,7 @@ def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
         # on tall, narrow arrays, where numpy's reduction walks memory with a tiny inner loop.
         # Only in float64: BLAS accumulates in the operands' precision, and a float32 sum of
         # 2^25 ones would stop growing at 2^24.
-        return _ones(grad.shape[0], grad.dtype) @ grad
+        return np.dot(_ones(grad.shape[0], grad.dtype), grad)
     extra = grad.ndim - len(shape)
     axes = tuple(range(extra)) + tuple(
         extra + i for i, length in enumerate(shape) if length == 1 and grad.shape[extra + i] != 1
@@ -34,7 +34,7 @@ def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
         summed = grad.sum(axis=axes, keepdims=True)  # a Tensor: the recorded sum op
     elif grad.dtype == np.float64:
         if grad.ndim == 2 and axes == (0,):
-            summed = _ones(grad.shape[0], grad.dtype) @ grad  # (N, k) -> (1, k): the same sum, kept 2-D
+            summed = np.dot(_ones(grad.shape[0], grad.dtype), grad)  # (N, k) -> (1, k): the same sum, kept 2-D
         else:
             summed = grad.sum(axis=axes, keepdims=True)
     else:

@@ -96,10 +96,17 @@ class CompiledFunction:
         return list(self.traces.values())[-1][-1]
 
     # ------------------------------------------------------------------ signatures
-    def _signature(self, args: tuple[Any, ...], kwargs: dict[str, Any], grad_enabled: bool) -> tuple[Any, ...]:
-        described = [_describe(value, f"argument {i}") for i, value in enumerate(args)]
-        described += [(key, _describe(value, f"argument {key!r}")) for key, value in sorted(kwargs.items())]
-        return (grad_enabled, *described)
+    @staticmethod
+    def _signature(args: tuple[Any, ...], kwargs: dict[str, Any], grad_enabled: bool) -> tuple[Any, ...]:
+        key: list[Any] = [grad_enabled]
+        for value in args:  # ndarrays first: the common case, described without a call
+            if type(value) is np.ndarray:
+                key += (value.shape, value.dtype)
+            else:
+                key.append(_describe(value, "an argument"))
+        if kwargs:
+            key += [(name, _describe(value, f"argument {name!r}")) for name, value in sorted(kwargs.items())]
+        return tuple(key)
 
     # ------------------------------------------------------------------ tracing
     def _trace(self, key: tuple[Any, ...], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -176,9 +183,9 @@ def _function_name(name: str) -> str:
 def _describe(value: Any, where: str) -> Any:
     """The part of the signature an argument contributes (arrays: shape and dtype)."""
     if isinstance(value, Tensor):
-        return ("tensor", value.shape, value.dtype.str, value.requires_grad)
+        return ("tensor", value.shape, value.dtype, value.requires_grad)
     if isinstance(value, np.ndarray):
-        return ("array", value.shape, value.dtype.str)
+        return ("array", value.shape, value.dtype)
     if isinstance(value, float):
         return "float"
     if isinstance(value, (bool, int, str, type(None))):
