@@ -247,3 +247,57 @@ def test_cosine_schedule_decays_from_lr_to_lr_min():
     assert rates[3] == pytest.approx(0.001) and rates[4] == pytest.approx(0.001)
     assert optimizer.lr == rates[-1]
     assert all(a > b for a, b in zip(rates[:3], rates[1:4]))
+
+
+def test_training_resumes_exactly_from_saved_model_and_optimiser_state(tmp_path) -> None:
+    """Train 100 steps, save model and optimiser state to files, load them into fresh objects,
+    train 100 more: the same as 200 steps straight (Adam's moments and step count included)."""
+    import nn
+
+    rng = np.random.default_rng(4)
+    batches = [(rng.normal(size=(16, 3)), rng.normal(size=(16, 1))) for _ in range(200)]
+
+    def fresh() -> tuple[nn.MLP, nn.optim.Adam]:
+        model = nn.MLP([3, 4, 1], activation="tanh", output_activation="identity", seed=1)
+        return model, nn.optim.Adam(model.parameters(), lr=0.01)
+
+    def train(model: nn.MLP, optimiser: nn.optim.Adam, chosen: list) -> None:
+        for X, y in chosen:
+            optimiser.zero_grad()
+            nn.mse(model(X), y).backward()
+            optimiser.step()
+
+    straight_model, straight_optimiser = fresh()
+    train(straight_model, straight_optimiser, batches)
+
+    first_model, first_optimiser = fresh()
+    train(first_model, first_optimiser, batches[:100])
+    state = first_optimiser.state_dict()
+    np.savez(tmp_path / "optimiser.npz", **{f"{i}.{name}": array for i, buffers in enumerate(state["buffers"])
+                                            for name, array in buffers.items()})
+    nn.save(first_model, tmp_path / "model.npz")
+
+    resumed_model, _ = nn.load(tmp_path / "model.npz")
+    resumed_optimiser = nn.optim.Adam(resumed_model.parameters(), lr=0.01)
+    with np.load(tmp_path / "optimiser.npz") as saved:
+        buffers = [{name: saved[f"{i}.{name}"] for name in ("m", "v")} for i in range(len(state["buffers"]))]
+    resumed_optimiser.load_state_dict({"type": "Adam", "numbers": state["numbers"], "buffers": buffers})
+    train(resumed_model, resumed_optimiser, batches[100:])
+
+    for a, b in zip(resumed_model.parameters(), straight_model.parameters()):
+        np.testing.assert_array_equal(a.data, b.data)
+    assert resumed_optimiser.t == straight_optimiser.t == 200
+
+
+def test_an_optimiser_state_that_does_not_fit_is_refused_and_changes_nothing() -> None:
+    import nn
+
+    model = nn.MLP([3, 2, 1], seed=0)
+    optimiser = nn.optim.Adam(model.parameters(), lr=0.01)
+    state = optimiser.state_dict()
+    state["buffers"][0]["m"] = np.ones((5, 5))
+    with pytest.raises(ValueError, match="shape"):
+        optimiser.load_state_dict(state)
+    assert all(not buffers["m"].data.any() for buffers in optimiser.buffers)
+    with pytest.raises(ValueError, match="SGD"):
+        nn.optim.SGD(model.parameters(), lr=0.1).load_state_dict(optimiser.state_dict())
