@@ -266,13 +266,39 @@ def test_collapse_scopes_draws_one_node_per_module():
     assert len(only_middle.ids("m")) == 1 and sorted(only_middle.clusters.values()) == ["layers.0", "layers.2"]
 
 
-def test_freed_graph_draws_what_remains():
+def test_a_freed_graph_draws_what_remains_under_a_title_saying_how_to_keep_it():
     x = at.Tensor([1.0, 2.0], requires_grad=True)
     loss = x.tanh().sum()
     loss.backward()  # no retain_graph: the graph is freed
-    g = parse(loss)
+    text = viz.to_dot(loss)
+    g = Parsed(text)
     assert (len(g.tensors), len(g.ops), len(g.edges)) == (1, 1, 1)
-    assert "(inputs freed)" in g.label_of(g.ops[0]) and "dashed" in g.label_of(g.ops[0])
+    assert "(inputs freed by backward)" in g.label_of(g.ops[0]) and "dashed" in g.label_of(g.ops[0])
+    (title,) = [line for line in text.splitlines() if line.startswith("\tgraph [label=")]
+    assert "The graph behind 1 op was freed by backward()" in title and "loss.backward(retain_graph=True)" in title
+    assert "labelloc=t" in title and text.index(title) > text.rindex("subgraph")  # no cluster inherits it
+
+
+def test_a_graph_kept_by_retain_graph_draws_whole_after_backward_with_gradients():
+    x = at.Tensor([1.0, 2.0], requires_grad=True, name="x")
+    loss = x.tanh().sum()
+    loss.backward(retain_graph=True)
+    text = viz.to_dot(loss, grads=True)
+    g = Parsed(text)
+    assert (len(g.tensors), len(g.ops), len(g.edges)) == (3, 2, 4)
+    assert "freed" not in text
+    assert "0.42" in g.label_of(g.find("<B>x</B>")[0])  # 1 - tanh(1)^2 = 0.41997, rounded to 4 digits
+
+
+def test_partly_freed_graphs_count_the_freed_ops():
+    x = at.Tensor([1.0], requires_grad=True)
+    a, b, c = x.exp(), x.tanh(), x * 3.0
+    a.backward()  # frees the graph behind a only
+    text = viz.to_dot([a * c, a + b], legend=False)
+    assert "The graph behind 1 op was freed" in text and text.count("(inputs freed by backward)") == 1
+    b.backward()
+    text = viz.to_dot([a * c, a + b], legend=False)
+    assert "The graph behind 2 ops was freed" in text and text.count("(inputs freed by backward)") == 2
 
 
 def test_labels_are_escaped():
