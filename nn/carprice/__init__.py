@@ -2,7 +2,8 @@
 
 Its modules, in the order the data flows through them:
 
-* ``listings``   read the CSV strictly and clean it as the documents do;
+* ``csv_rows``   strict CSV reading: UTF-8 text, line numbers, checked amounts;
+* ``listings``   read the listings strictly and clean them as the documents do;
 * ``download``   fetch the real listings into a user cache, checksum-verified;
 * ``synthetic``  a sample drawn from a model fitted to the real listings, when they are absent
   (``python -m nn.carprice.synthetic --fit FILE`` refits that model);
@@ -18,8 +19,8 @@ Its modules, in the order the data flows through them:
 from nn.carprice.config import DEFAULT_LR, OPTIMIZERS, SCHEDULES, TrainConfig
 from nn.carprice.download import CACHE_FILE_NAME, PINNED_SHA256, PINNED_URL, cache_directory, cached_data_path, fetch
 from nn.carprice.listings import (
-    COLUMNS, KEPT_FUELS, MIN_PRICE, CarTable, CleaningReport, DataError, SkippedRow, clean, encode_fuel, load_car_data,
-    read_car_csv,
+    COLUMNS, FUEL_SPELLINGS, KEPT_FUELS, MIN_PRICE, PLAUSIBLE_MAX, CarTable, CleaningReport, DataError, SkippedRow, clean,
+    encode_fuel, fuel_name, load_car_data, read_car_csv,
 )
 from nn.carprice.loss_graph import model_graph
 from nn.carprice.metrics import Metrics, evaluate
@@ -31,8 +32,8 @@ from nn.carprice.training import TrainingError, TrainResult, train
 
 __all__ = [
     "APPLICATION", "CACHE_FILE_NAME", "COLUMNS", "CarPriceModel", "CarTable", "CleaningReport", "DEFAULT_LR",
-    "DataError", "DataSource", "KEPT_FUELS", "MIN_PRICE", "Metrics", "Normalizer", "OPTIMIZERS", "PINNED_SHA256",
-    "PINNED_URL", "SCHEDULES", "SkippedRow", "TrainConfig", "TrainResult", "TrainingError", "cache_directory",
-    "cached_data_path", "choose_data", "clean", "encode_fuel", "evaluate", "fetch", "load_car_data", "model_graph",
-    "plot_training", "read_car_csv", "train",
+    "DataError", "DataSource", "FUEL_SPELLINGS", "KEPT_FUELS", "MIN_PRICE", "Metrics", "Normalizer", "OPTIMIZERS",
+    "PINNED_SHA256", "PINNED_URL", "PLAUSIBLE_MAX", "SCHEDULES", "SkippedRow", "TrainConfig", "TrainResult",
+    "TrainingError", "cache_directory", "cached_data_path", "choose_data", "clean", "encode_fuel", "evaluate", "fetch",
+    "fuel_name", "load_car_data", "model_graph", "plot_training", "read_car_csv", "train",
 ]
