@@ -144,12 +144,6 @@ def test_prediction_refuses_impossible_cars(car_model_path):
         model.predict(1000, "hydrogen", 2)
 
 
-def test_inputs_beyond_the_training_data_are_flagged(car_model_path):
-    model = CarPriceModel.load(car_model_path)
-    assert model.outside_training_range(38000, 3) == []
-    assert "age 40" in model.outside_training_range(38000, 40)[0]
-
-
 def test_a_model_without_car_metadata_is_not_a_car_price_model(tmp_path):
     import nn
 
