@@ -30,15 +30,15 @@ from nn.carprice.loss_graph import model_graph
 from nn.carprice.metrics import Metrics, evaluate
 from nn.carprice.model import APPLICATION, CarPriceModel, Quote
 from nn.carprice.normalizer import Normalizer
-from nn.carprice.plotting import plot_training
+from nn.carprice.plotting import plot_formats, plot_training
 from nn.carprice.sources import DataSource, choose_data
-from nn.carprice.training import TrainingError, TrainResult, train
+from nn.carprice.training import MIN_ROWS, SplitError, TrainingError, TrainResult, check_split, train
 
 __all__ = [
     "APPLICATION", "CACHE_FILE_NAME", "COLUMNS", "CarPriceModel", "CarTable", "CarsToPrice", "CleaningReport",
-    "DEFAULT_LR", "DataError", "DataSource", "FUEL_SPELLINGS", "KEPT_FUELS", "MIN_PRICE", "Metrics", "Normalizer",
-    "OPTIMIZERS", "PINNED_SHA256", "PINNED_URL", "PLAUSIBLE_MAX", "PricingDomain", "Quote", "SCHEDULES", "SkippedRow",
-    "TrainConfig", "TrainResult", "TrainingError", "cache_directory", "cached_data_path", "choose_data", "clean",
-    "encode_fuel", "evaluate", "fetch", "fuel_name", "load_car_data", "model_graph", "plot_training", "read_car_csv",
-    "read_cars_to_price", "train",
+    "DEFAULT_LR", "DataError", "DataSource", "FUEL_SPELLINGS", "KEPT_FUELS", "MIN_PRICE", "MIN_ROWS", "Metrics",
+    "Normalizer", "OPTIMIZERS", "PINNED_SHA256", "PINNED_URL", "PLAUSIBLE_MAX", "PricingDomain", "Quote", "SCHEDULES",
+    "SkippedRow", "SplitError", "TrainConfig", "TrainResult", "TrainingError", "cache_directory", "cached_data_path",
+    "check_split", "choose_data", "clean", "encode_fuel", "evaluate", "fetch", "fuel_name", "load_car_data",
+    "model_graph", "plot_formats", "plot_training", "read_car_csv", "read_cars_to_price", "train",
 ]
