@@ -4,13 +4,7 @@ import pytest
 
 import nn
 from nn.carprice import CarPriceModel, PricingDomain, Quote
-
-
-def resaved(path, tmp_path, model=None, **metadata):
-    """The model file at ``path`` saved again with some metadata entries replaced (None: removed)."""
-    loaded, saved_metadata = nn.load(path)
-    changed = {key: value for key, value in (saved_metadata | metadata).items() if value is not None}
-    return nn.save(model or loaded, tmp_path / "changed.npz", metadata=changed)
+from tests.carprice.model_files import resaved
 
 
 def test_the_domain_is_read_from_the_model_file(car_model_path):

@@ -1,10 +1,8 @@
 """The `autotensor` command line, end to end on the real listings (in process, plus one real subprocess)."""
 import io
 import re
-import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,21 +10,7 @@ import pytest
 from nn import cli
 from nn.carprice import CarPriceModel
 from nn.cli import gradcheck
-
-
-def run(capsys, *argv):
-    """Exit status, stdout and stderr of `autotensor argv...` run in this process."""
-    status = cli.main([str(a) for a in argv])
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
-
-
-def assert_one_line_error(err, *fragments):
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert "Traceback" not in err
-    for fragment in fragments:
-        assert fragment in lines[0], err
+from tests.cli.running import assert_one_line_error, console_script, run
 
 
 # ---------------------------------------------------------------------- train
@@ -309,8 +293,7 @@ def test_progress_in_a_log_writes_about_eleven_lines():
 
 # ---------------------------------------------------------------------- the installed script
 def test_the_installed_script_runs_and_fails_cleanly(car_model_path):
-    script = shutil.which("autotensor", path=str(Path(sys.executable).parent)) or shutil.which("autotensor")
-    assert script, "the autotensor console script is not installed"
+    script = console_script()
     good = subprocess.run([script, "predict", "--model", str(car_model_path), "--km", "38000", "--fuel", "diesel",
                            "--age", "3"], capture_output=True, text=True, timeout=60)
     assert good.returncode == 0 and re.match(r"[\d,]+ EUR", good.stdout), good.stderr

@@ -3,15 +3,13 @@
 The rule (README, ``nn.cli.errors``): 2 for a wrong command line, found before any work and
 naming the option; 1 for an input that cannot be read or is invalid, naming it; 0 success.
 """
-import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from nn import cli
-from tests.cli.test_cli import assert_one_line_error, run
+from tests.cli.running import assert_one_line_error, console_script, run
 
 # (argv, the option the message names): wrong command lines, one or more per command.
 WRONG_COMMAND_LINES = [
@@ -97,10 +95,8 @@ ENTRY_POINT_CASES = [
 
 @pytest.mark.parametrize("argv", ENTRY_POINT_CASES, ids=[" ".join(a) for a in ENTRY_POINT_CASES])
 def test_python_dash_m_and_the_console_script_behave_the_same(argv, tmp_path):
-    script = shutil.which("autotensor", path=str(Path(sys.executable).parent)) or shutil.which("autotensor")
-    assert script, "the autotensor console script is not installed"
     results = [subprocess.run(command + argv, capture_output=True, text=True, timeout=60, cwd=tmp_path)
-               for command in ([script], [sys.executable, "-m", "nn.cli"])]
+               for command in ([console_script()], [sys.executable, "-m", "nn.cli"])]
     installed, module = ((r.returncode, r.stdout, r.stderr) for r in results)
     assert installed == module
     assert installed[0] in (0, 1, 2) and "internal error" not in installed[2] and "Traceback" not in installed[2]

@@ -3,8 +3,8 @@ import pytest
 
 import nn
 from nn.carprice import CarPriceModel
-from tests.carprice.test_domain import resaved
-from tests.cli.test_cli import assert_one_line_error, run
+from tests.carprice.model_files import resaved
+from tests.cli.running import assert_one_line_error, run
 
 
 def cars_file(tmp_path, text):

@@ -7,7 +7,7 @@ import pytest
 
 from nn import carprice, cli
 from nn.carprice import CarPriceModel, synthetic
-from tests.cli.test_cli import assert_one_line_error, run
+from tests.cli.running import assert_one_line_error, run
 
 
 def listings_file(tmp_path: Path, rows: int = 60, fuels=("Diesel", "Essence"), name="cars.csv") -> Path:
