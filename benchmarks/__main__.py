@@ -5,7 +5,8 @@ The full run writes ``results.md``, ``results.json`` and ``scaling.png`` next to
 into a temporary directory, so the committed results are never overwritten by a noisy CI run;
 ``--out DIR`` chooses where either mode writes.  Nothing here asserts anything about time: the
 only failure is a library whose gradients disagree with the hand-written reference, which is
-reported and left out, or an error in the scripts themselves.
+reported and left out, or an error in the scripts themselves.  The time to draw graphs of
+growing size is measured on its own: ``python -m benchmarks.drawing``.
 """
 from __future__ import annotations
 

@@ -30,11 +30,16 @@ What a drawing shows
 
 Drawing after backward
 ----------------------
-``backward()`` frees the graph unless ``retain_graph=True``: computed tensors keep their op
-name but lose their inputs.  To draw values *and* gradients, call
-``loss.backward(retain_graph=True)`` first (and ``retain_grad()`` on intermediates whose
-gradients you want to see).  ``to_dot`` on a freed graph still draws what is left: the root,
-and its op as a dashed ellipse marked "inputs freed".
+``backward()`` frees the graph as it goes, unless ``retain_graph=True``: computed tensors keep
+their op name but lose their inputs, so that the intermediate arrays are released at once.
+To draw the graph with its values *and* gradients, as micrograd and torchviz users do after a
+backward pass, keep it::
+
+    loss.backward(retain_graph=True)    # (and retain_grad() on intermediates to see their grads)
+    at.viz.render(loss, "graph.svg", values=True, grads=True)
+
+``to_dot`` on a freed graph still draws what is left - the root, its op as a dashed ellipse
+"inputs freed by backward" - under a title saying that the graph was freed and how to keep it.
 
 Where each part lives
 ---------------------

@@ -38,7 +38,7 @@ from typing import Any, TypedDict, Union
 from autotensor.tensor import Tensor
 from autotensor.viz.labels import module_label, op_label, quote, tensor_label
 from autotensor.viz.style import (
-    CLUSTER_COLOUR, FONT, hidden_attrs, kind_of, legend_lines, module_attrs, op_attrs, tensor_attrs,
+    CLUSTER_COLOUR, FONT, freed_note_lines, hidden_attrs, kind_of, legend_lines, module_attrs, op_attrs, tensor_attrs,
 )
 from autotensor.viz.walk import walk
 
@@ -167,6 +167,7 @@ def _build(
     node_of_tensor: dict[int, str] = {}
     node_of_op: dict[int, str] = {}
     hidden = 0
+    freed_ops = 0
     frontier: list[int] = []
 
     for i in range(count):
@@ -190,7 +191,8 @@ def _build(
             frontier.append(i)
             continue
         op_group = group_of(tensor.scope)
-        freed = not tensor.parents
+        freed = not tensor.parents  # a recorded op always has inputs, unless backward freed them
+        freed_ops += freed
         if op_group is not None:
             group_ops.setdefault(op_group, []).append(i)
             node_of_op[i] = "m:" + op_group
@@ -246,6 +248,8 @@ def _build(
         if group_ids:
             used.add("module")
         lines.extend(legend_lines(used, rankdir in ("LR", "RL")))
+    if freed_ops:
+        lines.extend(freed_note_lines(freed_ops))
     return lines
 
 
@@ -305,9 +309,10 @@ def to_dot(
     """DOT text of the graph that produced ``root`` (a Tensor or several); no binary needed.
 
     ``values`` / ``grads``: show each tensor's data / ``.grad`` (tensors with at most
-    ``max_elements`` numbers in full, larger ones as min, max and norm).  Gradients exist only
-    after ``backward(retain_graph=True)`` (otherwise the graph is freed; see ``autotensor.viz``),
-    and for intermediates only if ``retain_grad()`` was called on them.
+    ``max_elements`` numbers in full, larger ones as min, max and norm).  To see gradients on
+    the whole graph, draw after ``backward(retain_graph=True)``: an ordinary backward frees the
+    graph, and the drawing then says so in its title (see ``autotensor.viz``).  Intermediates
+    have gradients only if ``retain_grad()`` was called on them.
     ``rankdir``: "LR" (left to right, the default), "TB" (top to bottom), "RL" or "BT".
     ``max_depth``: draw only ops within that many steps of the root, the rest as one node
     "... N more nodes".  ``collapse_scopes``: True to draw each name scope as one module node,

@@ -150,7 +150,7 @@ def op_label(tensor: Tensor, freed: bool) -> str:
     if shown:
         lines.append(" ".join(shown))
     if freed:
-        lines.append("(inputs freed)")
+        lines.append("(inputs freed by backward)")
     return "\n".join(lines)
 
 

@@ -29,6 +29,8 @@ _LEGEND_TEXT = {
 }
 #: Outline and title colour of the cluster drawn around a name scope.
 CLUSTER_COLOUR = "#6a51a3"
+#: Colour of the note over a drawing of a freed graph.
+FREED_COLOUR = "#a50f15"
 FONT = "Helvetica"
 
 
@@ -61,6 +63,20 @@ def module_attrs(label: str) -> str:
 
 def hidden_attrs(hidden: int) -> str:
     return f'shape=note, style="dashed,filled", fillcolor="{COLOURS["hidden"]}", label={quote(f"… {hidden} more nodes")}'
+
+
+def freed_note_lines(freed_ops: int) -> list[str]:
+    """A title over a drawing whose graph ``backward()`` freed: what happened and what to do.
+
+    Written after every cluster, so that no cluster inherits the title as its own label.
+    """
+    ops = f"{freed_ops} op{'' if freed_ops == 1 else 's'}"
+    text = (
+        f"The graph behind {ops} was freed by backward(), which releases it unless told to keep it.\n"
+        "To draw the whole graph, with values and gradients, call loss.backward(retain_graph=True), "
+        "or draw before backward()."
+    )
+    return [f'\tgraph [label={quote(text)}, labelloc=t, fontcolor="{FREED_COLOUR}", fontsize=12];\n']
 
 
 def legend_lines(optional: set[str], flow_across: bool) -> list[str]:

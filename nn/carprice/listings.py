@@ -4,9 +4,9 @@ The listings are a CSV file with the header ``km,fuel,age,price`` (one BMW Séri
 fuel ``Diesel``/``Essence``/…, age in whole years, price in euros). This module
 
 * reads the file strictly (every row checked, errors pointing at file, line and column),
-* cleans it as the document does (Diesel/Essence only, price above 1000 EUR) and reports
+* cleans it as the document does (diesel or petrol only, price above 1000 EUR) and reports
   what was dropped, so nothing disappears silently,
-* encodes the fuel as the document's -1/+1 code.
+* names the fuel in one way whatever its spelling, and encodes it as the document's -1/+1.
 
 Scaling the columns for the network is :mod:`nn.carprice.normalizer`; downloading the file
 is :mod:`nn.carprice.download`.
@@ -15,24 +15,29 @@ is :mod:`nn.carprice.download`.
 from __future__ import annotations
 
 import collections
-import csv
-import io
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
+from nn.carprice.csv_rows import DataError, parse_amount, read_text, records
+
 COLUMNS = ("km", "fuel", "age", "price")
-KEPT_FUELS = ("Diesel", "Essence")
 MIN_PRICE = 1000.0
-FUEL_CODES = {"diesel": -1.0, "essence": 1.0, "petrol": 1.0, "gasoline": 1.0}
-
-
-class DataError(ValueError):
-    """Input data that cannot be used: a malformed file, an unknown fuel, a bad download."""
+#: The largest km, age and price any car can have (twice the world's highest mileage, the
+#: first car's age, a thousand times the dearest car ever sold, rounded up).  A value above
+#: them is a typing error; refusing it also keeps every statistic of a file finite.
+PLAUSIBLE_MAX = {"km": 10_000_000.0, "age": 150.0, "price": 1e9}
+#: The two fuels the network knows, as the listings spell them, and the document's code.
+FUEL_CODES = {"Diesel": -1.0, "Essence": 1.0}
+KEPT_FUELS = tuple(FUEL_CODES)
+#: Every accepted spelling of a fuel, in lower case (any case is accepted, surrounding
+#: spaces ignored): French, as in the listings, and English, as users may write.
+FUEL_SPELLINGS = {
+    "diesel": "Diesel", "gazole": "Diesel", "gasoil": "Diesel",
+    "essence": "Essence", "petrol": "Essence", "gasoline": "Essence",
+}
 
 
 @dataclass(frozen=True)
@@ -71,18 +76,18 @@ class CarTable:
 def read_car_csv(path: str | os.PathLike[str], *, skip_bad_rows: bool = False) -> CarTable:
     """Read a ``km,fuel,age,price`` file, checking every row.
 
-    km, age and price must be finite numbers >= 0; fuel is any string (the real file has a few
-    empty ones, which ``clean`` drops). A bad row raises ``DataError`` naming the file, line,
+    km, age and price must be finite numbers from 0 to :data:`PLAUSIBLE_MAX`; fuel is any
+    string (the real file has a few empty ones, which ``clean`` drops). A bad row raises ``DataError`` naming the file, line,
     column and value, unless ``skip_bad_rows`` is true: then it is left out and recorded in
     ``CarTable.skipped_rows``. A missing header, an empty file or bytes that are not UTF-8
     always raise. Blank lines are ignored.
     """
     path = Path(path)
-    records = _records(path, _read_text(path))
-    _check_header(path, *next(records, (1, None)))
+    rows_of_file = records(path, read_text(path, ",".join(COLUMNS)))
+    _check_header(path, *next(rows_of_file, (1, None)))
     rows: list[tuple[float, str, float, float]] = []
     skipped: list[SkippedRow] = []
-    for line, fields in records:
+    for line, fields in rows_of_file:
         try:
             rows.append(_parse_row(path, line, fields))
         except DataError as error:
@@ -99,33 +104,6 @@ def read_car_csv(path: str | os.PathLike[str], *, skip_bad_rows: bool = False) -
     )
 
 
-def _read_text(path: Path) -> str:
-    """The file as UTF-8 text; a leading byte-order mark, as spreadsheets write, is accepted."""
-    raw = path.read_bytes()
-    if not raw.strip():
-        raise DataError(f"{path}:1: file is empty; expected the header {','.join(COLUMNS)}")
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = raw.count(b"\n", 0, error.start) + 1
-        column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
-        bad = raw[error.start : error.end]
-        raise DataError(
-            f"{path}:{line}: byte column {column}: not UTF-8 text: {bad!r}"
-        ) from error
-
-
-def _records(path: Path, text: str) -> Iterator[tuple[int, list[str]]]:
-    """(line number, fields) for each non-blank CSV record; CSV syntax errors become DataError."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        for fields in reader:
-            if fields:
-                yield reader.line_num, fields
-    except csv.Error as error:
-        raise DataError(f"{path}:{reader.line_num}: malformed CSV: {error}") from error
-
-
 def _check_header(path: Path, line: int, header: list[str] | None) -> None:
     if header is None or tuple(header) != COLUMNS:
         found = ",".join(header) if header is not None else "nothing"
@@ -140,24 +118,11 @@ def _parse_row(path: Path, line: int, fields: list[str]) -> tuple[float, str, fl
         )
     km, fuel, age, price = fields
     return (
-        _parse_amount(path, line, "km", km),
+        parse_amount(path, line, "km", km, PLAUSIBLE_MAX["km"]),
         fuel,
-        _parse_amount(path, line, "age", age),
-        _parse_amount(path, line, "price", price),
+        parse_amount(path, line, "age", age, PLAUSIBLE_MAX["age"]),
+        parse_amount(path, line, "price", price, PLAUSIBLE_MAX["price"]),
     )
-
-
-def _parse_amount(path: Path, line: int, column: str, text: str) -> float:
-    """A kilometre count, an age or a price: a finite number, never negative."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value):
-        raise DataError(f"{path}:{line}: column {column!r}: not a finite number: {text!r}")
-    if value < 0:
-        raise DataError(f"{path}:{line}: column {column!r}: negative value: {text!r}")
-    return value
 
 
 @dataclass(frozen=True)
@@ -186,13 +151,16 @@ class CleaningReport:
 
 
 def clean(table: CarTable) -> tuple[CarTable, CleaningReport]:
-    """Keep the document's listings: fuel exactly Diesel or Essence, price above 1000 EUR.
+    """Keep the document's listings: diesel or petrol cars priced above 1000 EUR.
 
-    Other fuels (LPG, "Autre", empty) are too rare to learn from and do not fit the -1/+1
-    encoding; prices of 1000 EUR or less are placeholders or wrecks. A row with an
-    unwanted fuel is counted under its fuel only, even if it is also cheap.
+    A fuel counts in any accepted spelling (:data:`FUEL_SPELLINGS`: ``diesel``, ``DIESEL``,
+    ``petrol`` ...) and is renamed to the listings' own ``Diesel`` / ``Essence``, so the kept
+    table spells each fuel one way.  Other fuels (LPG, "Autre", empty) are too rare to learn
+    from and do not fit the -1/+1 encoding; prices of 1000 EUR or less are placeholders or
+    wrecks.  A row with an unwanted fuel is counted under its fuel only, even if it is also cheap.
     """
-    good_fuel = np.isin(table.fuel, KEPT_FUELS)
+    fuels = np.array([FUEL_SPELLINGS.get(name.strip().lower(), "") for name in table.fuel.tolist()], dtype=str)
+    good_fuel = fuels != ""
     cheap = table.price <= MIN_PRICE
     report = CleaningReport(
         rows_in=len(table),
@@ -201,7 +169,8 @@ def clean(table: CarTable) -> tuple[CarTable, CleaningReport]:
         dropped_fuel=dict(collections.Counter(table.fuel[~good_fuel].tolist()).most_common()),
         dropped_cheap=int(np.sum(good_fuel & cheap)),
     )
-    return table.take(good_fuel & ~cheap), report
+    kept = good_fuel & ~cheap
+    return CarTable(km=table.km[kept], fuel=fuels[kept], age=table.age[kept], price=table.price[kept]), report
 
 
 def load_car_data(path: str | os.PathLike[str]) -> tuple[CarTable, CleaningReport]:
@@ -209,14 +178,20 @@ def load_car_data(path: str | os.PathLike[str]) -> tuple[CarTable, CleaningRepor
     return clean(read_car_csv(path))
 
 
-def encode_fuel(name: str) -> float:
-    """The document's binary fuel code: diesel -> -1.0, petrol -> +1.0.
+def fuel_name(text: str) -> str:
+    """The fuel as the listings spell it (``Diesel`` or ``Essence``), from any accepted spelling.
 
-    French and English names are accepted in any case (``Essence``, ``petrol``, ``GASOLINE``),
-    because the file is French and users of the command line may not be.
+    French and English names are accepted in any case (``Essence``, ``petrol``, ``GASOLINE``,
+    ``gazole``), because the file is French and users of the command line may not be; training
+    and prediction accept exactly the same spellings.
     """
     try:
-        return FUEL_CODES[name.strip().lower()]
+        return FUEL_SPELLINGS[text.strip().lower()]
     except KeyError:
-        accepted = ", ".join(FUEL_CODES)
-        raise DataError(f"unknown fuel {name!r}; accepted (any case): {accepted}") from None
+        accepted = ", ".join(FUEL_SPELLINGS)
+        raise DataError(f"unknown fuel {text!r}; accepted (any case): {accepted}") from None
+
+
+def encode_fuel(text: str) -> float:
+    """The document's binary fuel code: diesel -> -1.0, petrol -> +1.0 (any accepted spelling)."""
+    return FUEL_CODES[fuel_name(text)]

@@ -12,7 +12,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from nn.carprice.listings import CarTable, DataError, encode_fuel
+from nn.carprice.listings import PLAUSIBLE_MAX, CarTable, DataError, encode_fuel
 
 
 _STATISTICS = ("km_mean", "km_std", "age_mean", "age_std", "price_min", "price_max")
@@ -111,11 +111,21 @@ class Normalizer:
 
 
 def _validated(stats: Mapping[str, Any]) -> dict[str, float]:
-    """Statistics that can scale data: finite numbers, positive spreads, max above min."""
+    """Statistics that can scale data: finite numbers, positive spreads, max above min.
+
+    Each must also lie within the plausible values of its column (``PLAUSIBLE_MAX``), as the
+    statistics of any readable listings do: larger ones come from a damaged model file, and
+    would turn prices into ``inf``.
+    """
     for name, value in stats.items():
         is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
         if not (is_number and math.isfinite(value)):
             raise DataError(f"Normalizer statistic {name!r} must be a finite number, got {value!r}")
+        limit = PLAUSIBLE_MAX[name.split("_")[0]]
+        if abs(value) > limit:
+            raise DataError(
+                f"Normalizer statistic {name!r} is {value!r}, beyond the largest plausible value {limit:,.0f}"
+            )
     for name in ("km_std", "age_std"):
         if stats[name] <= 0:
             raise DataError(

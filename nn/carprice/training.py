@@ -28,7 +28,7 @@ import numpy as np
 
 import autotensor as at
 from nn.carprice.config import TrainConfig
-from nn.carprice.listings import CarTable
+from nn.carprice.listings import CarTable, DataError
 from nn.carprice.metrics import Metrics, evaluate
 from nn.carprice.model import APPLICATION, predict_normalised
 from nn.carprice.normalizer import Normalizer
@@ -45,8 +45,33 @@ FINAL_LR_FRACTION = 0.01
 Progress = Callable[[int, int, float, float], None]
 
 
+#: The fewest listings in each of the training and the test part: fewer cannot be measured
+#: (R^2 needs prices that differ) and would only be noticed after the whole run.
+MIN_ROWS = 10
+
+
 class TrainingError(RuntimeError):
     """Training that cannot go on, e.g. a loss that became NaN (learning rate too high)."""
+
+
+class SplitError(ValueError):
+    """A test fraction that leaves too few listings in the training or the test part."""
+
+
+def check_split(rows: int, test_fraction: float) -> None:
+    """Refuse, before any work, a split leaving fewer than MIN_ROWS listings in either part.
+
+    Too few listings at all raise ``DataError`` (the data must change); a fraction that
+    starves one part of enough listings raises ``SplitError`` (the fraction must change).
+    """
+    if rows < 2 * MIN_ROWS:
+        raise DataError(f"only {rows} usable listings; training and testing need at least {2 * MIN_ROWS}")
+    tested = round(rows * test_fraction)
+    if min(tested, rows - tested) < MIN_ROWS:
+        raise SplitError(
+            f"a test fraction of {test_fraction:g} leaves {tested} of {rows} listings for testing and "
+            f"{rows - tested} for training; each part needs at least {MIN_ROWS}"
+        )
 
 
 @dataclass
@@ -80,13 +105,19 @@ class TrainResult:
                 "km": [float(train.km.min()), float(train.km.max())],
                 "age": [float(train.age.min()), float(train.age.max())],
             },
-            "metrics": {part: dataclasses.asdict(m) for part, m in self.metrics.items()},
+            "metrics": {part: _json_numbers(dataclasses.asdict(m)) for part, m in self.metrics.items()},
             "final_loss": {"train": self.train_loss[-1], "test": self.test_loss[-1]},
             "seconds": round(self.seconds, 3),
         }
 
     def save(self, path: str | Path) -> Path:
         return save(self.model, path, self.metadata())
+
+
+def _json_numbers(values: dict[str, float]) -> dict[str, float | None]:
+    """NaN (R^2 of test prices that are all equal) as JSON's null: a measure that does not
+    exist must not stop a trained model from being saved."""
+    return {name: value if math.isfinite(value) else None for name, value in values.items()}
 
 
 def _optimizer(model: MLP, config: TrainConfig) -> Optimizer:
@@ -100,11 +131,11 @@ def train(source: DataSource, config: TrainConfig = TrainConfig(), progress: Pro
     is called after every epoch (losses are MSE on normalised prices).
 
     ``l2`` is applied as weight decay on the weight matrices (gradient + l2 * W, the documents'
-    regularisation).  Raises :class:`TrainingError` if the loss stops being finite.
+    regularisation).  Raises :class:`SplitError` or ``DataError`` before any work if a part
+    would have fewer than MIN_ROWS listings, :class:`TrainingError` if the loss stops being finite.
     """
     table = source.table
-    if len(table) < 10:
-        raise ValueError(f"need at least 10 listings to train and test, got {len(table)}")
+    check_split(len(table), config.test_fraction)
     train_rows, test_rows = train_test_split(len(table), config.test_fraction, config.split_seed)
     train_table, test_table = table.take(train_rows), table.take(test_rows)
     normalizer = Normalizer().fit(train_table)

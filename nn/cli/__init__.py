@@ -2,7 +2,8 @@
 
 * ``commands``   the table, the parser built from it, and how a run ends (``main``);
 * ``arguments``  the parser with one-line errors and the checked argument types;
-* ``errors``     exit statuses, usage errors, one-line error messages;
+* ``errors``     the exit-code rule, usage errors, one-line error messages;
+* ``outputs``    output paths checked before any work, files written whole or not at all;
 * ``progress``   the training progress bar;
 * ``train``, ``predict``, ``graph``, ``compare``, ``gradcheck``, ``data``: one command each.
 

@@ -12,14 +12,18 @@ Each built-in command is one module of this package (``nn/cli/train.py`` ...): i
 prints, and calls the library and the applications.  Adding a command is one module and one
 line in the table; targets are imported only when the command line is built.
 
-Exit status: 0 success, 1 failure (bad data file, damaged model, failed check), 2 bad usage
-(unknown options, impossible values such as a negative km), 130 interrupted by Ctrl-C.  Errors
-are one line on stderr, never a traceback (set ``AUTOTENSOR_DEBUG=1`` to see one).
+Exit status, the same rule for every command (:mod:`nn.cli.errors`): 0 success; 2 a wrong
+command line - unknown options, impossible values (a negative km, a seed of -1), a car outside
+the model's domain, an output path that cannot be written - found before any work starts;
+1 an input that cannot be read or is invalid (a data or model file, a CSV of cars, a download),
+named in the message, or a check that failed; 130 interrupted by Ctrl-C.  Errors are one line
+on stderr, never a traceback (set ``AUTOTENSOR_DEBUG=1`` to see one).
 """
 from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.metadata
 import os
 import sys
 import types
@@ -28,7 +32,7 @@ from typing import Any
 
 from autotensor.errors import AutotensorError
 from nn.cli.arguments import Parser
-from nn.cli.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError, report_error
+from nn.cli.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError, describe, report_error
 
 COMMANDS: dict[str, str] = {
     "train": "nn.cli.train",
@@ -57,7 +61,8 @@ _EPILOG = """examples:
   autotensor predict --km 38000 --fuel diesel --age 3
   autotensor gradcheck                       check every op's derivatives
 
-exit status: 0 ok, 1 failure, 2 bad usage, 130 interrupted"""
+exit status: 0 ok; 2 wrong arguments (checked before any work); 1 an input file that cannot be
+read or is invalid (named), or a failed check; 130 interrupted"""
 
 
 def _description_of(command: Any) -> str:
@@ -70,12 +75,21 @@ def _description_of(command: Any) -> str:
     return (command.__doc__ or "").strip()
 
 
+def _version() -> str:
+    """The installed distribution's version (a source tree that was never installed has none)."""
+    try:
+        return importlib.metadata.version("autotensor")
+    except importlib.metadata.PackageNotFoundError:
+        return "(not installed: run pip install -e .)"
+
+
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Any]]:
     """The parser with one subparser per entry of COMMANDS, and the resolved command objects."""
     parser = Parser(
         prog="autotensor", description="autotensor: autodiff on numpy and the car-price network.",
         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=_EPILOG,
     )
+    parser.add_argument("--version", action="version", version=f"autotensor {_version()}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     commands = {}
     for name, target in COMMANDS.items():
@@ -112,19 +126,13 @@ def _run(name: str, command: Any, args: argparse.Namespace) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
-    except (AutotensorError, ImportError, ValueError, RuntimeError) as error:  # DataError, ModelFileError too
+    except (AutotensorError, ImportError, ValueError, RuntimeError, OSError) as error:  # DataError, ModelFileError too
         if os.environ.get("AUTOTENSOR_DEBUG"):
             raise
-        report_error(name, str(error))
-        return EXIT_FAILURE
-    except OSError as error:
-        if os.environ.get("AUTOTENSOR_DEBUG"):
-            raise
-        where = f": {error.filename}" if error.filename else ""
-        report_error(name, f"{error.strerror or error}{where}")
+        report_error(name, describe(error))
         return EXIT_FAILURE
     except Exception as error:  # a bug: still one line, with a way to see more
         if os.environ.get("AUTOTENSOR_DEBUG"):
             raise
-        report_error(name, f"internal error {type(error).__name__}: {error} (set AUTOTENSOR_DEBUG=1 for a traceback)")
+        report_error(name, f"internal error {type(error).__name__}: {describe(error)} (set AUTOTENSOR_DEBUG=1 for a traceback)")
         return EXIT_FAILURE

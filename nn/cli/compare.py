@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 from typing import Any
 
 import numpy as np
@@ -19,6 +18,7 @@ from nn.backprop import (
     run_comparison, seed_example, seed_pair,
 )
 from nn.carprice import Normalizer, choose_data
+from nn.cli.arguments import layer_sizes, non_negative_int, non_negative_number, positive_int, positive_number
 from nn.cli.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, report_error
 from nn.layers import MLP
 
@@ -44,9 +44,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", metavar="CSV", default=None,
                         help="listings CSV (km,fuel,age,price); default: the cached real listings "
                              "(`autotensor data fetch`), else a synthetic sample")
-    parser.add_argument("--batch", type=int, default=None, metavar="N",
+    parser.add_argument("--batch", type=positive_int, default=None, metavar="N",
                         help="use N randomly chosen rows of the data (default: all rows)")
-    parser.add_argument("--hidden", type=_hidden_sizes, default=None, metavar="SIZES",
+    parser.add_argument("--hidden", type=layer_sizes, default=None, metavar="SIZES",
                         help=f"hidden layer widths, comma-separated, 'none' for no hidden layer "
                              f"(default: {','.join(map(str, DEFAULT_HIDDEN))}: the documents' 3-3-2-1 network)")
     parser.add_argument("--activation", choices=ACTIVATIONS, default=None,
@@ -56,28 +56,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--loss", choices=LOSSES, default=None,
                         help="cost: half_sse = 0.5 sum (y - yhat)^2 (default, the documents'), mse, "
                              "bce (needs a sigmoid output)")
-    parser.add_argument("--l2", type=float, default=0.0, help="L2 weight lambda: J += lambda/2 sum W^2 (default: 0)")
-    parser.add_argument("--lr", type=float, default=DEFAULT_LR,
+    parser.add_argument("--l2", type=non_negative_number, default=0.0, help="L2 weight lambda: J += lambda/2 sum W^2 (default: 0)")
+    parser.add_argument("--lr", type=positive_number, default=DEFAULT_LR,
                         help="learning rate alpha (default: 0.1); with half_sse the step is alpha/N, as in the "
                              "documents' W <- W - alpha (1/N) dJ/dW")
-    parser.add_argument("--steps", type=int, default=DEFAULT_STEPS,
+    parser.add_argument("--steps", type=non_negative_int, default=DEFAULT_STEPS,
                         help=f"lockstep training steps (default: {DEFAULT_STEPS}; 0 skips)")
-    parser.add_argument("--repeats", type=int, default=DEFAULT_REPEATS,
+    parser.add_argument("--repeats", type=non_negative_int, default=DEFAULT_REPEATS,
                         help=f"timing samples of each implementation (default: {DEFAULT_REPEATS}; 0 skips timing)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the initial weights and of --batch (default: 0)")
-    parser.add_argument("--tolerance", type=float, default=DEFAULT_TOLERANCE,
+    parser.add_argument("--seed", type=non_negative_int, default=0, help="seed of the initial weights and of --batch (default: 0)")
+    parser.add_argument("--tolerance", type=positive_number, default=DEFAULT_TOLERANCE,
                         help=f"largest accepted relative error (default: {DEFAULT_TOLERANCE:g})")
     parser.add_argument("--json", action="store_true", help="print the results as JSON only")
-
-
-def _hidden_sizes(text: str) -> tuple[int, ...]:
-    """"3,2" -> (3, 2); "none" -> no hidden layer (as ``autotensor train --hidden``)."""
-    if text.strip().lower() in ("", "none"):
-        return ()
-    try:
-        return tuple(int(part) for part in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated layer widths like 3,2, got {text!r}") from None
 
 
 def _usage_problem(args: argparse.Namespace) -> str | None:
@@ -90,20 +80,8 @@ def _usage_problem(args: argparse.Namespace) -> str | None:
             return f"--example seed fixes the network, the data and the cost; drop {', '.join(given)}"
         if args.l2:
             return "--example seed uses the documents' cost without L2; drop --l2"
-    if args.batch is not None and args.batch < 1:
-        return f"--batch must be at least 1, got {args.batch}"
-    if args.hidden is not None and any(width < 1 for width in args.hidden):
-        return f"--hidden widths must be at least 1, got {args.hidden}"
     if args.loss == "bce" and args.output_activation not in (None, "sigmoid"):
         return f"--loss bce needs a sigmoid output (probabilities), got --output-activation {args.output_activation}"
-    if not (math.isfinite(args.l2) and args.l2 >= 0):
-        return f"--l2 must be a number >= 0, got {args.l2}"
-    if not (math.isfinite(args.lr) and args.lr > 0):
-        return f"--lr must be a positive number, got {args.lr}"
-    if args.steps < 0 or args.repeats < 0:
-        return "--steps and --repeats must be 0 or more"
-    if not args.tolerance > 0:
-        return f"--tolerance must be positive, got {args.tolerance}"
     return None
 
 

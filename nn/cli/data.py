@@ -2,10 +2,17 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
-from nn.carprice import download
+from nn.carprice import DataError, download
 from nn.cli.arguments import Parser
 from nn.cli.errors import EXIT_OK
+from nn.cli.outputs import check_output_directory
+
+OFFLINE_HINT = (
+    f"without network access, fetch a copy with --url file:///path/to/{download.CACHE_FILE_NAME}, "
+    f"or train on any listings file with `autotensor train --data PATH`"
+)
 
 HELP = "download the real car listings into the local cache"
 DESCRIPTION = "Manage the real car listings: `autotensor data fetch` downloads them into the cache."
@@ -26,6 +33,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Fetch the listings into the cache (or find them there); say where they are."""
-    path = download.fetch(args.url, args.sha256, args.cache_dir)
+    if args.cache_dir is not None:
+        check_output_directory("--cache-dir", Path(args.cache_dir))
+    try:
+        path = download.fetch(args.url, args.sha256, args.cache_dir)
+    except DataError as error:
+        raise DataError(f"{error}; {OFFLINE_HINT}") from error
     print(f"listings ready at {path} (sha256 verified)")
     return EXIT_OK

@@ -10,8 +10,8 @@ Two sources of graphs:
   (:mod:`nn.carprice.loss_graph`).
 
 The format follows the extension of ``--out`` (:func:`autotensor.viz.render`).  Exit codes: 0
-written, 1 failure (missing ``dot``, unreadable model ...), 2 bad usage; errors are one line
-on stderr.
+written, 1 failure (missing ``dot``, unreadable model or data ...), 2 bad usage (checked before
+any drawing, the output path included); errors are one line on stderr.
 """
 from __future__ import annotations
 
@@ -21,7 +21,9 @@ from pathlib import Path
 from autotensor import viz
 from nn.backprop.seed_graph import seed_graph
 from nn.carprice.loss_graph import model_graph
-from nn.cli.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, report_error
+from nn.cli.arguments import non_negative_int, positive_int
+from nn.cli.errors import EXIT_OK, UsageError
+from nn.cli.outputs import check_output_file
 
 HELP = "draw the computation graph of a loss (the seed example or a saved model) to SVG/PNG/PDF/DOT"
 # The seed network's tensors have at most 15 numbers: show them all, as in the document.
@@ -42,58 +44,43 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="show gradients after a backward pass (default: on)")
     parser.add_argument("--rankdir", choices=["LR", "TB"], default="LR",
                         help="layout direction: LR left to right (default) or TB top to bottom")
-    parser.add_argument("--max-depth", type=int, default=None, metavar="N",
+    parser.add_argument("--max-depth", type=non_negative_int, default=None, metavar="N",
                         help="draw only ops within N steps of the loss, the rest as one summary node")
     parser.add_argument("--collapse", action="store_true", help="draw each module (name scope) as one node")
     parser.add_argument("--legend", action=argparse.BooleanOptionalAction, default=True,
                         help="include the colour legend (default: on)")
-    parser.add_argument("--max-elements", type=int, default=None, metavar="N",
+    parser.add_argument("--max-elements", type=non_negative_int, default=None, metavar="N",
                         help=f"print tensors of at most N numbers in full, larger ones as min/max/norm "
                              f"(default: {SEED_MAX_ELEMENTS} for the seed example, {MODEL_MAX_ELEMENTS} for models)")
-    parser.add_argument("--batch", type=int, default=4, metavar="N",
+    parser.add_argument("--batch", type=positive_int, default=4, metavar="N",
                         help="with --model: number of cars in the batch whose loss is drawn (default: 4)")
     parser.add_argument("--data", metavar="CSV", help="with --model: take the batch from these listings "
                         "(default: the cached real listings, else synthetic cars)")
-    parser.add_argument("--seed", type=int, default=0, help="with --model: random seed of the batch (default: 0)")
+    parser.add_argument("--seed", type=non_negative_int, default=0,
+                        help="with --model: random seed of the batch (default: 0)")
 
 
 def run(args: argparse.Namespace) -> int:
-    """Build the graph, render it to ``args.out``; return the exit code."""
-    problem = _usage_problem(args)
-    if problem:
-        report_error("graph", problem)
-        return EXIT_USAGE
-    try:
-        if args.example == "seed":
-            loss, names, description = seed_graph()
-            max_elements = SEED_MAX_ELEMENTS
-        else:
-            loss, names, description = model_graph(args.model, batch=args.batch, data=args.data, seed=args.seed)
-            max_elements = MODEL_MAX_ELEMENTS
-        if args.max_elements is not None:
-            max_elements = args.max_elements
-        path = viz.render(
-            loss, args.out, values=args.values, grads=args.grads, rankdir=args.rankdir,
-            max_depth=args.max_depth, collapse_scopes=args.collapse, legend=args.legend,
-            names=names, max_elements=max_elements,
-        )
-    except (viz.DotNotFoundError, OSError, ValueError, RuntimeError) as error:  # DataError, ModelFileError too
-        report_error("graph", str(error).splitlines()[0] if str(error) else type(error).__name__)
-        return EXIT_FAILURE
+    """Build the graph, render it to ``args.out``; return the exit code.
+
+    Failures (no ``dot``, an unreadable model or data file) propagate to :func:`nn.cli.main`,
+    which reports them in one line with exit status 1.
+    """
+    if args.model is None and args.data is not None:
+        raise UsageError("--data only applies with --model")
+    check_output_file("--out", Path(args.out), viz.RENDER_FORMATS)
+    if args.example == "seed":
+        loss, names, description = seed_graph()
+        max_elements = SEED_MAX_ELEMENTS
+    else:
+        loss, names, description = model_graph(args.model, batch=args.batch, data=args.data, seed=args.seed)
+        max_elements = MODEL_MAX_ELEMENTS
+    if args.max_elements is not None:
+        max_elements = args.max_elements
+    path = viz.render(
+        loss, args.out, values=args.values, grads=args.grads, rankdir=args.rankdir,
+        max_depth=args.max_depth, collapse_scopes=args.collapse, legend=args.legend,
+        names=names, max_elements=max_elements,
+    )
     print(f"wrote {path} ({description})")
     return EXIT_OK
-
-
-def _usage_problem(args: argparse.Namespace) -> str | None:
-    suffix = Path(args.out).suffix.lower()
-    if suffix not in viz.RENDER_FORMATS:
-        return f"--out {args.out}: unknown extension {suffix or '(none)'!r}; use one of {', '.join(viz.RENDER_FORMATS)}"
-    if args.max_depth is not None and args.max_depth < 0:
-        return f"--max-depth must be 0 or more, got {args.max_depth}"
-    if args.max_elements is not None and args.max_elements < 0:
-        return f"--max-elements must be 0 or more, got {args.max_elements}"
-    if args.batch < 1:
-        return f"--batch must be at least 1, got {args.batch}"
-    if args.model is None and (args.data is not None):
-        return "--data only applies with --model"
-    return None

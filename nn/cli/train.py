@@ -1,20 +1,23 @@
 """``autotensor train``: train the car-price network, report it in euros, save it.
 
-Parses the settings into a :class:`nn.carprice.TrainConfig`, says which listings and which
-network it uses, shows progress, prints R^2, MAE and RMSE on the training and test cars, and
-saves the model (and, with ``--plot``, the loss curves).  Ctrl-C stops training at once and
+Parses the settings into a :class:`nn.carprice.TrainConfig` and checks every output path and
+the train/test split before the first epoch, says which listings and which network it uses,
+shows progress, prints R^2, MAE and RMSE on the training and test cars, and saves the model
+(and, with ``--plot``, the loss curves) - both or neither.  Ctrl-C stops training at once and
 leaves any previous model file as it was (exit status 130).
 """
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
 from nn import carprice
 from nn.carprice import DEFAULT_LR, OPTIMIZERS, SCHEDULES, Metrics, TrainConfig
 from nn.cli.arguments import fraction, layer_sizes, non_negative_int, non_negative_number, positive_int, positive_number
-from nn.cli.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, UsageError, report_error
+from nn.cli.errors import EXIT_INTERRUPTED, EXIT_OK, UsageError
+from nn.cli.outputs import PendingFile, check_output_file
 from nn.cli.progress import ProgressReporter
 from nn.layers import ACTIVATIONS
 
@@ -47,8 +50,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"rows per update, 0 = full batch (default: {d.batch_size})")
     parser.add_argument("--l2", type=non_negative_number, default=d.l2,
                         help="L2 weight decay lambda on the weight matrices (default: 0)")
-    parser.add_argument("--seed", type=int, default=d.seed, help="initial weights and batch order (default: 0)")
-    parser.add_argument("--split-seed", type=int, default=d.split_seed,
+    parser.add_argument("--seed", type=non_negative_int, default=d.seed,
+                        help="initial weights and batch order (default: 0)")
+    parser.add_argument("--split-seed", type=non_negative_int, default=d.split_seed,
                         help="which rows are held out for testing (default: 0)")
     parser.add_argument("--test-fraction", type=fraction, default=d.test_fraction,
                         help=f"share of rows held out (default: {d.test_fraction:g})")
@@ -57,26 +61,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Check the settings and the output paths, train, report, save; return the exit status."""
-    try:
-        config = TrainConfig(
-            hidden=args.hidden, activation=args.activation, output_activation=args.output_activation,
-            optimizer=args.optimizer, lr=args.lr, momentum=args.momentum, epochs=args.epochs,
-            batch_size=args.batch_size, l2=args.l2, schedule=args.schedule, seed=args.seed,
-            split_seed=args.split_seed, test_fraction=args.test_fraction,
-        )
-    except ValueError as error:
-        raise UsageError(str(error)) from None
+    """Check the settings and every output, train, report, save; return the exit status."""
+    config = _config(args)
     out = Path(args.out)
-    if not out.parent.is_dir():
-        raise UsageError(f"--out: directory {out.parent} does not exist")
-    if args.plot:
-        try:
-            import matplotlib  # noqa: F401
-        except ImportError:
-            report_error("train", "--plot needs matplotlib: pip install 'autotensor[plot]'")
-            return EXIT_FAILURE
+    plot = None if args.plot is None else Path(args.plot)
+    _check_outputs(out, plot)
     source = carprice.choose_data(args.data)
+    _check_split(source, config, args.data)
     print(f"data: {source.description}")
     print(f"model: {config.describe()}")
     progress = ProgressReporter(sys.stderr)
@@ -91,15 +82,60 @@ def run(args: argparse.Namespace) -> int:
     print(f"trained in {result.seconds:.1f} s on {len(result.train_table)} listings, "
           f"tested on {len(result.test_table)}")
     print(_metrics_table(result.metrics))
-    result.save(out)
-    print(f"model saved to {out}")
-    if args.plot:
-        print(f"plot saved to {carprice.plot_training(result, args.plot)}")
+    _save(result, out, plot)
     return EXIT_OK
+
+
+def _config(args: argparse.Namespace) -> TrainConfig:
+    try:
+        return TrainConfig(
+            hidden=args.hidden, activation=args.activation, output_activation=args.output_activation,
+            optimizer=args.optimizer, lr=args.lr, momentum=args.momentum, epochs=args.epochs,
+            batch_size=args.batch_size, l2=args.l2, schedule=args.schedule, seed=args.seed,
+            split_seed=args.split_seed, test_fraction=args.test_fraction,
+        )
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+
+def _check_outputs(out: Path, plot: Path | None) -> None:
+    """Every output checked before the data is even read (exit status 2, naming the option)."""
+    check_output_file("--out", out)
+    if plot is None:
+        return
+    check_output_file("--plot", plot, carprice.plot_formats())  # ImportError without matplotlib: exit 1
+    if plot.resolve() == out.resolve():
+        raise UsageError(f"--plot {plot}: is the same file as --out")
+
+
+def _check_split(source: carprice.DataSource, config: TrainConfig, data: str | None) -> None:
+    """Enough listings on both sides of the split, known before the first epoch."""
+    try:
+        carprice.check_split(len(source.table), config.test_fraction)
+    except carprice.SplitError as error:
+        raise UsageError(f"--test-fraction {config.test_fraction:g}: {error}") from None
+    except carprice.DataError as error:
+        raise carprice.DataError(f"{data or source.kind + ' listings'}: {error}") from None
+
+
+def _save(result: carprice.TrainResult, out: Path, plot: Path | None) -> None:
+    """Both outputs or neither: the plot is drawn to a temporary file, the model saved (itself
+    atomically), and only then the plot renamed into place."""
+    if plot is None:
+        result.save(out)
+        print(f"model saved to {out}")
+        return
+    with PendingFile(plot) as pending:
+        carprice.plot_training(result, pending.path, format=plot.suffix.lstrip(".").lower())
+        result.save(out)
+        print(f"model saved to {out}")
+        pending.commit()
+    print(f"plot saved to {plot}")
 
 
 def _metrics_table(metrics: dict[str, Metrics]) -> str:
     lines = [f"{'':8}{'R^2':>8}{'MAE (EUR)':>12}{'RMSE (EUR)':>13}"]
     for part, m in metrics.items():
-        lines.append(f"{part:8}{m.r2:>8.4f}{m.mae:>12,.0f}{m.rmse:>13,.0f}")
+        r2 = f"{m.r2:>8.4f}" if math.isfinite(m.r2) else f"{'n/a':>8}"  # n/a: the test prices are all equal
+        lines.append(f"{part:8}{r2}{m.mae:>12,.0f}{m.rmse:>13,.0f}")
     return "\n".join(lines)

@@ -57,7 +57,8 @@ def test_the_default_configuration_is_the_documents_network():
 @pytest.mark.parametrize("settings, message", [
     ({"hidden": (3, 0)}, "positive"), ({"activation": "swish"}, "swish"), ({"optimizer": "rmsprop"}, "rmsprop"),
     ({"lr": -1.0}, "learning rate"), ({"epochs": 0}, "epochs"), ({"batch_size": -1}, "batch size"),
-    ({"l2": -0.1}, "l2"), ({"test_fraction": 1.0}, "test fraction"),
+    ({"l2": -0.1}, "l2"), ({"test_fraction": 1.0}, "test fraction"), ({"seed": -1}, "seed must be >= 0"),
+    ({"split_seed": -1}, "split_seed must be >= 0"),
 ])
 def test_bad_settings_are_refused_with_a_message(settings, message):
     with pytest.raises(ValueError, match=message):
@@ -87,6 +88,31 @@ def test_the_normaliser_is_fitted_on_the_training_rows_only(small):
     result = carprice.train(small, TrainConfig(epochs=1))
     assert result.normalizer.stats["km_mean"] == pytest.approx(np.mean(result.train_table.km))
     assert result.normalizer.stats["price_max"] == np.max(result.train_table.price)
+
+
+@pytest.mark.parametrize("rows, fraction, error, message", [
+    (9061, 0.001, carprice.SplitError, "leaves 9 of 9061 listings for testing and 9052 for training"),
+    (9061, 0.999, carprice.SplitError, "leaves 9052 of 9061 listings for testing and 9 for training"),
+    (19, 0.5, carprice.DataError, "only 19 usable listings; training and testing need at least 20"),
+])
+def test_a_split_leaving_too_few_listings_is_refused(rows, fraction, error, message):
+    with pytest.raises(error, match=message):
+        carprice.check_split(rows, fraction)
+    carprice.check_split(9061, 0.0012)  # 11 test listings: enough
+
+
+def test_training_refuses_a_starved_split_before_the_first_epoch(small):
+    calls = []
+    with pytest.raises(carprice.SplitError, match="each part needs at least 10"):
+        carprice.train(small, TrainConfig(test_fraction=0.01), lambda *args: calls.append(args))
+    assert calls == []
+
+
+def test_a_test_r2_that_does_not_exist_is_saved_as_null(small, tmp_path):
+    result = carprice.train(small, TrainConfig(epochs=1))
+    result.metrics["test"] = Metrics(r2=float("nan"), mae=1.0, rmse=2.0)  # all test prices equal
+    model = CarPriceModel.load(result.save(tmp_path / "model.npz"))
+    assert model.metadata["metrics"]["test"] == {"r2": None, "mae": 1.0, "rmse": 2.0}
 
 
 def test_a_diverging_run_stops_with_advice(small):
@@ -142,12 +168,6 @@ def test_prediction_refuses_impossible_cars(car_model_path):
         model.predict(1000, "diesel", float("nan"))
     with pytest.raises(carprice.DataError, match="unknown fuel"):
         model.predict(1000, "hydrogen", 2)
-
-
-def test_inputs_beyond_the_training_data_are_flagged(car_model_path):
-    model = CarPriceModel.load(car_model_path)
-    assert model.outside_training_range(38000, 3) == []
-    assert "age 40" in model.outside_training_range(38000, 40)[0]
 
 
 def test_a_model_without_car_metadata_is_not_a_car_price_model(tmp_path):

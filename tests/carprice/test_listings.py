@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from nn.carprice import DataError, clean, encode_fuel, load_car_data, read_car_csv
+from nn.carprice import FUEL_SPELLINGS, PLAUSIBLE_MAX, DataError, clean, encode_fuel, load_car_data, read_car_csv
+from nn.carprice.listings import FUEL_CODES
 from tests.carprice.tables import HEADER, small_table, write_csv
 
 
@@ -64,6 +65,18 @@ def test_prices_that_are_not_finite_non_negative_numbers_are_rejected(tmp_path, 
     path = write_csv(tmp_path, HEADER + f"1,Diesel,2,{price}\n")
     with pytest.raises(DataError, match=r":2: column 'price'"):
         read_car_csv(path)
+
+
+@pytest.mark.parametrize("column, row", [
+    ("km", "1e308,Diesel,2,5000"), ("age", "1000,Diesel,151,5000"), ("price", "1000,Diesel,2,2e9"),
+])
+def test_values_no_car_can_have_are_refused_naming_file_line_and_column(tmp_path, column, row):
+    path = write_csv(tmp_path, HEADER + "1000,Diesel,2,5000\n" + row + "\n")
+    with pytest.raises(DataError, match=rf"cars\.csv:3: column '{column}': .* is above the largest plausible value"):
+        read_car_csv(path)
+    limits = dict(PLAUSIBLE_MAX)
+    at_the_limit = f"{limits['km']:.0f},Diesel,{limits['age']:.0f},{limits['price']:.0f}\n"
+    assert len(read_car_csv(write_csv(tmp_path, HEADER + at_the_limit))) == 1
 
 
 def test_skip_bad_rows_keeps_good_rows_and_records_each_bad_one(tmp_path):
@@ -131,17 +144,30 @@ def test_cleaning_the_real_file_keeps_9061_listings_and_explains_the_rest(real_t
     assert "kept 9061 of 9100" in str(report)
 
 
-def test_cleaning_needs_the_exact_fuel_names_and_a_price_above_1000():
+def test_cleaning_keeps_every_accepted_fuel_spelling_names_it_one_way_and_needs_a_price_above_1000():
     table = small_table(
-        km=[1, 2, 3, 4, 5, 6],
-        fuel=["Diesel", "Essence", "diesel", "GPL", "Diesel", "Diesel"],
-        age=[1, 1, 1, 1, 1, 1],
-        price=[5000, 1000.5, 5000, 500, 1000, 999],
+        km=[1, 2, 3, 4, 5, 6, 7, 8, 9],
+        fuel=["Diesel", "Essence", "diesel", "GPL", "Diesel", "Diesel", "DIESEL", " petrol ", "Gazole"],
+        age=[1, 1, 1, 1, 1, 1, 1, 1, 1],
+        price=[5000, 1000.5, 5000, 500, 1000, 999, 7000, 8000, 9000],
     )
     kept, report = clean(table)
-    np.testing.assert_array_equal(kept.km, [1.0, 2.0])
-    assert report.dropped_fuel == {"diesel": 1, "GPL": 1}
+    np.testing.assert_array_equal(kept.km, [1.0, 2.0, 3.0, 7.0, 8.0, 9.0])
+    assert kept.fuel.tolist() == ["Diesel", "Essence", "Diesel", "Diesel", "Essence", "Diesel"]
+    assert report.dropped_fuel == {"GPL": 1}
     assert report.dropped_cheap == 2
+
+
+def test_training_and_prediction_accept_exactly_the_same_fuel_spellings():
+    spellings = list(FUEL_SPELLINGS) + [name.upper() for name in FUEL_SPELLINGS] + [" Essence "]
+    table = small_table(km=[1] * len(spellings), fuel=spellings, age=[1] * len(spellings), price=[5000] * len(spellings))
+    kept, _ = clean(table)
+    assert len(kept) == len(spellings)
+    assert [encode_fuel(name) for name in spellings] == [FUEL_CODES[name] for name in kept.fuel]
+    for unknown in ["GPL", "Autre", "", "electric", "gas"]:
+        with pytest.raises(DataError, match="unknown fuel"):
+            encode_fuel(unknown)
+        assert len(clean(small_table(km=[1], fuel=[unknown], age=[1], price=[5000]))[0]) == 0
 
 
 def test_load_car_data_reads_then_cleans(car_csv_path, cleaned):
@@ -162,5 +188,5 @@ def test_fuel_names_in_french_or_english_encode_to_minus_or_plus_one(name, code)
 
 
 def test_unknown_fuel_error_lists_the_accepted_names():
-    with pytest.raises(DataError, match="'GPL'.*diesel, essence, petrol, gasoline"):
+    with pytest.raises(DataError, match="'GPL'.*diesel, gazole, gasoil, essence, petrol, gasoline"):
         encode_fuel("GPL")

@@ -1,5 +1,6 @@
 """Normalising the car listings for the network, and prices back to euros."""
 import json
+import re
 
 import numpy as np
 import pytest
@@ -83,4 +84,11 @@ def test_from_dict_names_missing_and_unexpected_keys():
 def test_from_dict_refuses_values_that_are_not_finite_numbers(bad):
     stats = dict(km_mean=1.0, km_std=1.0, age_mean=1.0, age_std=bad, price_min=0.0, price_max=1.0)
     with pytest.raises(DataError, match="'age_std' must be a finite number"):
+        Normalizer.from_dict(stats)
+
+
+@pytest.mark.parametrize("name, value", [("price_max", 1e308), ("km_mean", -1e300), ("age_std", 1e200)])
+def test_from_dict_refuses_statistics_beyond_any_car(name, value):
+    stats = dict(km_mean=1.0, km_std=1.0, age_mean=1.0, age_std=1.0, price_min=0.0, price_max=1.0) | {name: value}
+    with pytest.raises(DataError, match=re.escape(f"'{name}' is {value!r}, beyond the largest plausible value")):
         Normalizer.from_dict(stats)
