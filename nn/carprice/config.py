@@ -33,6 +33,7 @@ class TrainConfig:
     seed: int = 0
     split_seed: int = 0
     test_fraction: float = 0.2
+    compiled: bool = True  # train with at.compile (the same model to 1e-12, faster)
 
     def __post_init__(self) -> None:
         problems = []

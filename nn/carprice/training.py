@@ -167,20 +167,32 @@ def _fit(
     train_set: tuple[np.ndarray, np.ndarray], test_set: tuple[np.ndarray, np.ndarray], batch: int,
     progress: Progress | None, result: TrainResult,
 ) -> None:
-    """The epochs: shuffled mini-batches, then the full train and test losses for the curves."""
+    """The epochs: shuffled mini-batches, then the full train and test losses for the curves.
+
+    With ``config.compiled`` the training step and the loss are compiled (``at.compile``): the
+    first batch of each size traces them, every later one replays the generated code.
+    """
     (X_train, y_train), (X_test, y_test) = train_set, test_set
+
+    def step(X: np.ndarray, y: np.ndarray) -> None:
+        optimizer.zero_grad()
+        mse(model(X), y).backward()
+        optimizer.step()
+
+    def loss_of(X: np.ndarray, y: np.ndarray) -> at.Tensor:
+        with at.no_grad():
+            return mse(model(X), y)
+
+    if config.compiled:
+        step, loss_of = at.compile(step), at.compile(loss_of)
     shuffle = np.random.default_rng([config.seed, 1])  # its own stream: init and order stay independent
     for epoch in range(1, config.epochs + 1):
         for rows in minibatches(len(X_train), batch, shuffle):
-            optimizer.zero_grad()
-            loss = mse(model(X_train[rows]), y_train[rows])
-            loss.backward()
-            optimizer.step()
+            step(X_train[rows], y_train[rows])
         if schedule is not None:
             schedule.step()
-        with at.no_grad():
-            train_loss = mse(model(X_train), y_train).item()
-            test_loss = mse(model(X_test), y_test).item()
+        train_loss = loss_of(X_train, y_train).item()
+        test_loss = loss_of(X_test, y_test).item()
         if not (math.isfinite(train_loss) and math.isfinite(test_loss)):
             raise TrainingError(
                 f"the loss became {train_loss} at epoch {epoch}; lower the learning rate (now {config.learning_rate:g})"

@@ -56,6 +56,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="which rows are held out for testing (default: 0)")
     parser.add_argument("--test-fraction", type=fraction, default=d.test_fraction,
                         help=f"share of rows held out (default: {d.test_fraction:g})")
+    parser.add_argument("--no-compile", action="store_true",
+                        help="run the training step eagerly instead of compiled (at.compile; the same model to 1e-12)")
     parser.add_argument("--out", default="model.npz", metavar="PATH", help="model file (default: model.npz)")
     parser.add_argument("--plot", metavar="FILE.png", help="also draw loss curves and predicted vs actual prices")
 
@@ -92,7 +94,7 @@ def _config(args: argparse.Namespace) -> TrainConfig:
             hidden=args.hidden, activation=args.activation, output_activation=args.output_activation,
             optimizer=args.optimizer, lr=args.lr, momentum=args.momentum, epochs=args.epochs,
             batch_size=args.batch_size, l2=args.l2, schedule=args.schedule, seed=args.seed,
-            split_seed=args.split_seed, test_fraction=args.test_fraction,
+            split_seed=args.split_seed, test_fraction=args.test_fraction, compiled=not args.no_compile,
         )
     except ValueError as error:
         raise UsageError(str(error)) from None
