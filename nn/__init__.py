@@ -12,6 +12,7 @@ never imports: ``nn.carprice`` (the car-price application), ``nn.backprop`` (the
 hand-derived backprop and its comparison with autograd) and ``nn.cli`` (the command line).
 """
 from nn import data, init, optim
+from nn.clipping import clip_grad_norm
 from nn.layers import (
     ACTIVATIONS, MLP, Identity, LeakyReLU, Linear, ReLU, Sigmoid, Softplus, Tanh, activation_module,
     split_bias_row,
@@ -28,6 +29,6 @@ __all__ = [
     "ACTIVATIONS", "Adam", "Identity", "IncompatibleKeys", "LOSSES", "LeakyReLU", "Linear", "LoadedModel",
     "MLP", "ModelFileError", "Module", "Parameter", "ReLU", "SGD", "Sequential", "Sigmoid", "Softplus",
     "StateDictError", "Tanh", "activation_module", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-    "data", "get_loss", "half_sse", "init", "l2_penalty", "load", "mse", "optim", "save", "softmax_cross_entropy",
-    "split_bias_row",
+    "clip_grad_norm", "data", "get_loss", "half_sse", "init", "l2_penalty", "load", "mse", "optim", "save",
+    "softmax_cross_entropy", "split_bias_row",
 ]
