@@ -17,8 +17,9 @@ shapes without dtypes) are still read.
 **Loading an untrusted file** never unpickles and reads nothing before it is checked: the
 archive's members and their ``.npy`` headers (dtype and shape) must match the JSON header, the
 architecture must build exactly those parameters, and the file and its declared arrays may not
-exceed ``max_bytes`` (default 1 GiB, or ``$AUTOTENSOR_MAX_MODEL_BYTES``).  Then the values are
-read and must be finite.  Every refusal is a :class:`ModelFileError` naming the file.
+exceed ``max_bytes`` (default 1 GiB, or ``$AUTOTENSOR_MAX_MODEL_BYTES``), the JSON header 16 MiB.
+Then the values are read and must be finite.  Every refusal is a :class:`ModelFileError` naming
+the file.
 
 **Saving** checks that the description rebuilds the model's parameters, then writes through
 :func:`nn.atomic.atomic_write`: a temporary file renamed over the target, so a failed, interrupted
@@ -38,15 +39,18 @@ import numpy as np
 from nn.architecture import ArchitectureError, build, describe, parameter_count, shorten
 from nn.atomic import atomic_write
 from nn.module import Module, Parameter
-from nn.npz import Archive, ArchiveError
+from nn.npz import Archive, ArchiveError, format_bytes
 
-__all__ = ["DEFAULT_MAX_BYTES", "FORMAT", "FORMAT_VERSION", "LoadedModel", "ModelFileError", "load", "save"]
+__all__ = ["DEFAULT_MAX_BYTES", "FORMAT", "FORMAT_VERSION", "HEADER_MAX_BYTES", "LoadedModel", "ModelFileError",
+           "load", "save"]
 
 FORMAT = "autotensor-model"
 FORMAT_VERSION = 2
 HEADER_KEY = "__autotensor__"
 DEFAULT_MAX_BYTES = 1 << 30  # 1 GiB: about 134 million float64 weights
 LIMIT_VARIABLE = "AUTOTENSOR_MAX_MODEL_BYTES"
+# The JSON header is parsed into Python objects, ten times its size or more: it gets a limit of its own.
+HEADER_MAX_BYTES = 16 << 20  # 16 MiB as stored (4 bytes a character): 4 million characters
 
 Shapes = dict[str, tuple[tuple[int, ...], np.dtype | None]]  # dtype None: any float (version 1)
 
@@ -108,6 +112,11 @@ def save(model: Module, path: str | os.PathLike[str], metadata: dict[str, Any] |
         raise ModelFileError(f"save: metadata must be JSON data (numbers, strings, lists, dicts): {error}") from None
     _check_rebuilds(model, json.loads(text)["architecture"], parameters)
     arrays = {HEADER_KEY: np.array(text), **{name: p.data for name, p in parameters.items()}}
+    if arrays[HEADER_KEY].nbytes > HEADER_MAX_BYTES:
+        raise ModelFileError(
+            f"save: the description and metadata take {arrays[HEADER_KEY].nbytes:,} bytes, more than model "
+            f"files allow ({format_bytes(HEADER_MAX_BYTES)}); keep large data out of metadata"
+        )
     with atomic_write(path) as file:
         _write_arrays(file, arrays)
     return path
@@ -214,6 +223,9 @@ def _read_header(archive: Archive) -> dict[str, Any]:
     member = archive.members[HEADER_KEY]
     if member.dtype.kind != "U" or member.shape != ():
         raise ArchiveError(f"the {HEADER_KEY!r} entry is not a text string")
+    if member.nbytes > HEADER_MAX_BYTES:
+        raise ArchiveError(f"the header declares {member.nbytes:,} bytes, more than the header limit of "
+                           f"{format_bytes(HEADER_MAX_BYTES)}")
     try:
         header = json.loads(str(archive.read(HEADER_KEY)))
     except (ValueError, RecursionError) as error:  # JSONDecodeError, numbers past Python's digit limit, nesting

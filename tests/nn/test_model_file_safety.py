@@ -200,6 +200,16 @@ def test_huge_numbers_are_refused_with_short_messages(tmp_path):
     assert len(message) < 400
 
 
+def test_the_json_header_has_a_limit_of_its_own(tmp_path):
+    members = model_members(edit_header=lambda header: header["metadata"].update(notes="x" * (4 << 20)))
+    message = refused(write_archive(tmp_path / "m.npz", members), "more than the header limit of 16 MiB")
+    declared = int(message.split("the header declares ")[1].split(" bytes")[0].replace(",", ""))
+    assert declared > 16 << 20
+    with pytest.raises(ModelFileError, match="more than model files allow .16 MiB.; keep large data out of metadata"):
+        nn.save(GOOD_MODEL, tmp_path / "big.npz", metadata={"notes": "x" * (4 << 20)})
+    assert not (tmp_path / "big.npz").exists()
+
+
 def test_an_architecture_far_larger_than_its_arrays_is_refused_before_building(tmp_path):
     # 10^6 x 10^6 weights would be 7.28 TiB; refused from the settings alone, nothing allocated.
     huge = {"type": "MLP", "config": {"sizes": [10 ** 6, 10 ** 6, 1], "activation": "tanh",
