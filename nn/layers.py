@@ -17,7 +17,7 @@ from nn import init as initialisers
 from nn.module import Module, Parameter, Sequential
 
 __all__ = [
-    "ACTIVATIONS", "Identity", "LeakyReLU", "Linear", "MLP", "ReLU", "Sigmoid", "Softplus", "Tanh",
+    "ACTIVATIONS", "Dropout", "Identity", "LeakyReLU", "Linear", "MLP", "ReLU", "Sigmoid", "Softplus", "Tanh",
     "activation_module", "split_bias_row",
 ]
 
@@ -75,6 +75,15 @@ class Linear(Module):
     def forward(self, x: Any) -> at.Tensor:
         return at.linear(_as_input(x), self.W, self.b)  # z = x @ W + b, one graph node
 
+    def get_config(self) -> dict[str, Any]:
+        return {"in_features": self.in_features, "out_features": self.out_features, "bias": self.b is not None}
+
+    @classmethod
+    def _parameter_count(cls, config: dict[str, Any]) -> int:
+        """How many numbers ``from_config(config)`` allocates (checked by ``nn.load`` before building)."""
+        fan_in, fan_out = int(config["in_features"]), int(config["out_features"])
+        return fan_in * fan_out + (fan_out if config.get("bias", True) else 0)
+
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.b is not None}"
 
@@ -90,6 +99,9 @@ class _Activation(Module):
 
     def apply(self, x: at.Tensor) -> at.Tensor:
         raise NotImplementedError
+
+    def get_config(self) -> dict[str, Any]:
+        return {}
 
 
 class Tanh(_Activation):
@@ -131,6 +143,9 @@ class LeakyReLU(_Activation):
     def apply(self, x: at.Tensor) -> at.Tensor:
         return x.leaky_relu(self.slope)
 
+    def get_config(self) -> dict[str, Any]:
+        return {"slope": self.slope}
+
     def extra_repr(self) -> str:
         return f"slope={self.slope}"
 
@@ -164,6 +179,52 @@ def activation_module(name: str) -> _Activation:
         return ACTIVATIONS[name]()
     except KeyError:
         raise ValueError(f"unknown activation {name!r}; choose one of {sorted(ACTIVATIONS)}") from None
+
+
+# ---------------------------------------------------------------------- dropout
+class Dropout(Module):
+    """Inverted dropout: in training, each input is zeroed with probability ``p`` and the rest
+    are scaled by ``1 / (1 - p)``, so the expected output equals the input and evaluation
+    (``eval()``) passes inputs through unchanged.
+
+    The masks come from a generator seeded with ``seed`` (an int, a ``numpy.random.Generator``
+    to share a stream, or None for fresh entropy), so a seeded model drops the same units in
+    every run (a model saved with an int seed restarts that stream when loaded; one with a
+    Generator draws fresh masks).  Each mask is drawn by :meth:`_keep_mask` alone, so a tracer
+    can replay it.
+    """
+
+    def __init__(self, p: float = 0.5, *, seed: initialisers.Seed = None) -> None:
+        super().__init__()
+        if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
+            raise TypeError(f"Dropout: p must be a probability (a number), got {type(p).__name__}")
+        if not 0 <= p < 1:  # also refuses NaN; p = 1 would scale by 1 / 0
+            raise ValueError(f"Dropout: p must be in [0, 1), got {p}")
+        if isinstance(seed, bool) or not (seed is None or isinstance(seed, (int, np.integer, np.random.Generator))):
+            raise TypeError(f"Dropout: seed must be an int, a numpy Generator or None, got {type(seed).__name__}")
+        if isinstance(seed, (int, np.integer)) and seed < 0:
+            raise ValueError(f"Dropout: seed must be >= 0, got {seed}")
+        self.p = float(p)
+        self.seed = int(seed) if isinstance(seed, (int, np.integer)) else None  # a Generator is not saved
+        self._generator = initialisers.rng(seed)
+
+    def _keep_mask(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        """A fresh mask: ``1 / (1 - p)`` where an input is kept, 0 where it is dropped."""
+        kept = self._generator.random(shape) >= self.p
+        return kept.astype(dtype) / dtype.type(1 - self.p)
+
+    def forward(self, x: Any) -> at.Tensor:
+        x = _as_input(x)
+        if not self.training or self.p == 0:
+            return x
+        dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
+        return x * self._keep_mask(x.shape, dtype)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"p": self.p, "seed": self.seed}
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
 
 
 # ---------------------------------------------------------------------- the MLP
@@ -239,10 +300,14 @@ class MLP(Sequential):
                 self.pre_activations.append(x)
         return x
 
-    def architecture(self) -> dict[str, Any]:
-        """What ``nn.save`` stores to rebuild the model: ``MLP(**architecture())``."""
+    def get_config(self) -> dict[str, Any]:
         return {"sizes": list(self.sizes), "activation": self.activation,
-                "output_activation": self.output_activation}
+                "output_activation": self.output_activation, "record_deltas": self.record_deltas}
+
+    @classmethod
+    def _parameter_count(cls, config: dict[str, Any]) -> int:
+        sizes = [int(size) for size in config["sizes"]]
+        return sum(fan_in * fan_out + fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))
 
     def extra_repr(self) -> str:
         return f"sizes={self.sizes}, activation={self.activation!r}, output_activation={self.output_activation!r}"

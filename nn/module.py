@@ -19,7 +19,7 @@ import numpy as np
 
 import autotensor as at
 
-__all__ = ["IncompatibleKeys", "Module", "Parameter", "Sequential", "StateDictError"]
+__all__ = ["IncompatibleKeys", "Module", "ModuleList", "Parameter", "Sequential", "StateDictError"]
 
 
 class Parameter(at.Tensor):
@@ -76,8 +76,12 @@ class Module:
         if not name.startswith("_"):
             for child_name, child in _children_of(name, value):
                 if isinstance(child, Module):
-                    child._scope_name = child_name
+                    child._scope_name = self._scope_of(child_name)
         object.__setattr__(self, name, value)
+
+    def _scope_of(self, child_name: str) -> str:
+        """The name scope a child called ``child_name`` opens: its name (this module is called)."""
+        return child_name
 
     def _members(self) -> Iterator[tuple[str, Any]]:
         """(dotted local name, Parameter or Module) for each public attribute, in order."""
@@ -101,7 +105,7 @@ class Module:
             yield path, module
             children = [(name, value) for name, value in module._members() if isinstance(value, Module)]
             for name, child in reversed(children):
-                child._scope_name = name
+                child._scope_name = module._scope_of(name)
                 stack.append((f"{path}.{name}" if path else name, child))
 
     def modules(self) -> Iterator[Module]:
@@ -186,6 +190,38 @@ class Module:
                 p[...] = value
         return IncompatibleKeys(missing, unexpected)
 
+    # ------------------------------------------------------------------ describing
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments that rebuild this module: ``type(self).from_config(config)``.
+
+        ``nn.save`` stores it as JSON (numbers, strings, lists, dicts, and modules, which are
+        described in turn) under the class's registered name (``@nn.register_module``); the
+        parameters' values are stored separately.  A class that keeps Module's constructor has
+        nothing to say (``{}``); a class with its own ``__init__`` defines ``get_config``
+        (Keras's convention), and ``from_config`` too if ``cls(**config)`` would not rebuild it.
+        """
+        if type(self).__init__ is Module.__init__:
+            return {}
+        raise NotImplementedError(
+            f"{type(self).__name__} has its own __init__, so it must define get_config() returning "
+            f"the arguments that rebuild it, e.g. {{'width': self.width}}"
+        )
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Module:
+        """A new module from what :meth:`get_config` returned: ``cls(**config)``.
+
+        A from_config belongs with the get_config of its class: a subclass that redefines
+        get_config is rebuilt with ``cls(**config)`` unless it redefines from_config too.
+        """
+        return cls(**config)
+
+    @classmethod
+    def _parameter_count(cls, config: dict[str, Any]) -> int:
+        """How many parameter numbers ``from_config(config)`` allocates itself, not counting the
+        modules in ``config`` (checked by ``nn.load`` before building; 0 = none or unknown)."""
+        return 0
+
     # ------------------------------------------------------------------ calling
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
@@ -237,7 +273,7 @@ class Sequential(Module):
     def append(self, layer: Module) -> Sequential:
         if not isinstance(layer, Module):
             raise TypeError(f"Sequential.append: expected a Module, got {type(layer).__name__}")
-        layer._scope_name = f"layers.{len(self.layers)}"
+        layer._scope_name = self._scope_of(f"layers.{len(self.layers)}")
         self.layers.append(layer)
         return self
 
@@ -254,6 +290,73 @@ class Sequential(Module):
         for layer in self.layers:
             x = layer(x)
         return x
+
+    def get_config(self) -> dict[str, Any]:
+        return {"layers": list(self.layers)}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Module:
+        return cls(*config["layers"])
+
+
+class ModuleList(Module):
+    """A list of modules whose parameters its owner finds: ``self.blocks = nn.ModuleList([...])``.
+
+    The modules are named "0", "1", ... inside it (parameters ``blocks.0.W``, ...).  Unlike
+    :class:`Sequential` it is never called: the owner's ``forward`` decides how to use them, so
+    each module opens the name scope ``blocks.0``, ``blocks.1`` ... directly.
+    """
+
+    def __init__(self, modules: Iterable[Module] = ()) -> None:
+        self._items: list[Module] = []
+        super().__init__()
+        self.extend(modules)
+
+    @property  # type: ignore[override]
+    def _scope_name(self) -> str | None:
+        return self._own_scope
+
+    @_scope_name.setter
+    def _scope_name(self, name: str | None) -> None:
+        # Renamed by its owner: the modules' scopes ("blocks.0", ...) follow.
+        object.__setattr__(self, "_own_scope", name)
+        for index, module in enumerate(self._items):
+            module._scope_name = self._scope_of(str(index))
+
+    def _scope_of(self, child_name: str) -> str:
+        return f"{self._scope_name}.{child_name}" if self._scope_name else child_name
+
+    def _members(self) -> Iterator[tuple[str, Any]]:
+        yield from super()._members()
+        for index, module in enumerate(self._items):
+            yield str(index), module
+
+    def append(self, module: Module) -> ModuleList:
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleList: expected a Module, got {type(module).__name__}")
+        module._scope_name = self._scope_of(str(len(self._items)))
+        self._items.append(module)
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
+        for module in modules:
+            self.append(module)
+        return self
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __getitem__(self, index: int) -> Module:
+        return self._items[index]
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._items)
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError("ModuleList is not called; use its modules in your forward (for m in self.blocks)")
+
+    def get_config(self) -> dict[str, Any]:
+        return {"modules": list(self._items)}
 
 
 def as_parameter_list(params: Module | Iterable[at.Tensor]) -> list[at.Tensor]:

@@ -8,13 +8,13 @@ checked against a pinned sha256, and kept in the platform's cache directory (or
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import sys
-import tempfile
 import urllib.request
 from pathlib import Path
+from typing import BinaryIO
 
+from nn.atomic import atomic_write
 from nn.carprice.listings import DataError
 
 PINNED_URL = (
@@ -58,32 +58,25 @@ def fetch(
 
     A cached file with the right checksum is returned without touching the network. Otherwise
     the download streams into a temporary file in the cache directory, and only a file whose
-    sha256 matches is moved into place (atomically, so a reader never sees half a file). On
-    any failure the temporary file is removed and ``DataError`` is raised.
+    sha256 matches is moved into place (:func:`nn.atomic.atomic_write`: a reader never sees half
+    a file, a new file gets the umask's mode, a replaced one keeps its mode). On any failure,
+    interrupt or SIGTERM the temporary file is removed; failures raise ``DataError``.
     """
     cached = cached_data_path(sha256, cache_dir)
     if cached is not None:
         return cached
     target = Path(cache_dir or cache_directory()) / CACHE_FILE_NAME
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(
-        dir=target.parent, prefix=f".{CACHE_FILE_NAME}.", suffix=".part"
-    )
-    try:
-        with os.fdopen(handle, "wb") as out:
-            actual = _download(url, out)
+    with atomic_write(target) as out:
+        actual = _download(url, out)
         if actual != sha256.lower():
             raise DataError(
                 f"checksum mismatch for {url}: expected sha256 {sha256.lower()}, got {actual}"
             )
-        os.replace(temporary, target)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
     return target
 
 
-def _download(url: str, out: io.BufferedWriter) -> str:
+def _download(url: str, out: BinaryIO) -> str:
     """Copy ``url`` into ``out`` chunk by chunk; return the sha256 of what was written."""
     digest = hashlib.sha256()
     try:
