@@ -22,7 +22,7 @@ from autotensor.ops import (
 )
 from autotensor.state import detect_anomaly, enable_grad, is_grad_enabled, name_scope, no_grad, set_grad_enabled
 from autotensor.conversion import as_tensor
-from autotensor.compile import compile, replayed  # noqa: A004 - at.compile
+from autotensor.compile import CompiledFunction, compile, guard_attribute, replayed  # noqa: A004 - at.compile
 from autotensor.tensor import arrays, grads
 from autotensor import viz  # graph drawing; imports the graphviz package only when drawing
 
@@ -30,7 +30,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AnomalyError", "ArgumentError", "AutotensorError", "DTypeError", "GradcheckResult", "GraphError",
-    "IndexingError", "ShapeError", "TraceError", "arrays", "compile", "grads", "replayed",
+    "IndexingError", "ShapeError", "CompiledFunction", "TraceError", "arrays", "compile", "grads", "guard_attribute", "replayed",
     "Tensor", "abs", "add", "as_tensor", "broadcast_to", "clip", "concatenate", "detect_anomaly",
     "div", "enable_grad", "exp", "getitem", "grad", "gradcheck", "gradgradcheck", "is_grad_enabled",
     "leaky_relu", "linear", "log", "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min",

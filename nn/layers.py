@@ -208,6 +208,7 @@ class Dropout(Module):
         self.seed = int(seed) if isinstance(seed, (int, np.integer)) else None  # a Generator is not saved
         self._generator = initialisers.rng(seed)
 
+    @at.replayed  # a compiled step draws a fresh mask at every call, as the eager step does
     def _keep_mask(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
         """A fresh mask: ``1 / (1 - p)`` where an input is kept, 0 where it is dropped."""
         kept = self._generator.random(shape) >= self.p

@@ -227,6 +227,7 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        at.guard_attribute(self, "training")  # a compiled step traced in train() mode is not replayed in eval()
         if self._scope_name is None:
             return self.forward(*args, **kwargs)
         with at.name_scope(self._scope_name):

@@ -4,6 +4,6 @@
 what arrays and numbers are while traced; ``program`` what a trace records; ``codegen`` how it
 becomes Python source.
 """
-from autotensor.compile.compiled import CompiledFunction, compile, replayed
+from autotensor.compile.compiled import CompiledFunction, compile, guard_attribute, replayed
 
-__all__ = ["CompiledFunction", "compile", "replayed"]
+__all__ = ["CompiledFunction", "compile", "guard_attribute", "replayed"]

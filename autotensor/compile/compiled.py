@@ -28,7 +28,7 @@ import numpy as np
 
 from autotensor.compile.codegen import ObjectOutput, TensorOutput, generate
 from autotensor.compile.program import Program
-from autotensor.compile.tracer import Tracer
+from autotensor.compile.tracer import Guard, Tracer
 from autotensor.compile.values import Traced, TracedNumber
 from autotensor.errors import TraceError
 from autotensor.state import per_thread, tracing_threads
@@ -44,14 +44,14 @@ class Trace:
     replay: Callable[..., Any]
     source: str
     bindings: dict[str, Any]
-    guards: list[tuple[Tensor, bool]] = field(default_factory=list)
+    guards: list[Guard] = field(default_factory=list)
     program: Program | None = None
     # The replay writes into buffers allocated once: two threads replaying at once take turns.
     lock: Any = field(default_factory=threading.Lock)
 
     def holds(self) -> bool:
-        """Whether the tensors whose gradients the trace read still have one."""
-        return all((tensor.grad is not None) == had for tensor, had in self.guards)
+        """Whether everything the trace was recorded under still holds (see :class:`Guard`)."""
+        return all(guard.holds() for guard in self.guards)
 
 
 class CompiledFunction:
@@ -172,6 +172,18 @@ def replayed(method: Callable[..., Any]) -> Callable[..., Any]:
         return tracer.replayed(method, args, kwargs)
 
     return call
+
+
+def guard_attribute(target: Any, attribute: str) -> None:
+    """Make a trace in progress valid only while ``target.<attribute>`` keeps its current value.
+
+    For Python state a traced function branches on -- ``nn`` guards every module's ``training``
+    flag, so a step traced in ``train()`` mode is traced anew after ``eval()``.  Outside a
+    trace it does nothing (and costs one read).
+    """
+    if tracing_threads[0] and (tracer := per_thread.switches.tracer) is not None:
+        tracer.guard(Guard(target, attribute, getattr(target, attribute),
+                           lambda obj, name=attribute: getattr(obj, name)))
 
 
 def _function_name(name: str) -> str:

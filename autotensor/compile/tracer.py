@@ -18,6 +18,7 @@ import os
 import threading
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -43,6 +44,21 @@ _ROLES = {"linear": "z", "matmul": "z", "tanh": "a", "sigmoid": "a", "relu": "a"
 _LITERALS = (type(None), bool, int, float, complex, str, type(Ellipsis), np.dtype, np.generic)
 
 
+@dataclass(frozen=True)
+class Guard:
+    """Something about the world outside the arguments a trace was recorded under: whether a
+    tensor had a gradient, the value of a module's ``training`` flag.  A replay needs it to
+    hold; when it does not, the function is traced anew."""
+
+    target: Any
+    attribute: str
+    expected: Any
+    read: Callable[[Any], Any] = field(default=lambda target: None, compare=False)
+
+    def holds(self) -> bool:
+        return self.read(self.target) == self.expected
+
+
 class Tracer:
     """Records one traced call into a :class:`Program`."""
 
@@ -57,7 +73,7 @@ class Tracer:
         self._bound: dict[int, Variable] = {}            # id(ndarray or tensor) -> its input variable
         self._kept: list[Any] = []                       # keeps every bound object alive (ids stay valid)
         self.grads_set: dict[int, Tensor] = {}           # tensors whose .grad the trace assigned
-        self.guards: list[tuple[Tensor, bool]] = []      # (tensor, whether it had a grad) at trace time
+        self.guards: list[Guard] = []                    # what must still hold for a replay
         self._literals: set[int] = set()                 # ids of 0-d arrays made from Python numbers
         self.assigned: set[int] = set()                  # tensors whose .grad the trace assigned
 
@@ -317,8 +333,8 @@ class Tracer:
         different answer traces again)."""
         tensor = self._tensor_of.get(id(tensor), tensor)
         grad = tensor._grad
-        if id(tensor) not in self.assigned and not any(t is tensor for t, _ in self.guards):
-            self.guards.append((tensor, grad is not None))
+        if id(tensor) not in self.assigned:
+            self.guard(Guard(tensor, "_grad", grad is not None, lambda t: t._grad is not None))
         if grad is None:
             return None
         if isinstance(grad.data, Traced):
@@ -373,6 +389,12 @@ class Tracer:
                                                origin=container.statement.origin))
         statement.result = Variable("result", None, None, statement=statement, hint=str(key))
         return self._traced_result(value, statement.result)
+
+    def guard(self, guard: Guard) -> None:
+        """Record that the trace is valid only while ``guard`` holds (once per object and attribute)."""
+        if not any(g.target is guard.target and g.attribute == guard.attribute for g in self.guards):
+            self.guards.append(guard)
+            self._kept.append(guard.target)
 
     def finish_grads(self) -> None:
         """After the trace: the gradients it assigned hold real arrays again (the eager result)."""

@@ -143,3 +143,36 @@ def test_work_on_data_that_needs_no_gradient_is_replayed_not_frozen() -> None:
     for _ in range(4):
         X = rng.normal(size=(6, 2)) * rng.uniform(1, 5)
         np.testing.assert_allclose(compiled(X).item(), standardised_loss(X).item(), rtol=1e-12)
+
+
+def test_dropout_draws_a_fresh_mask_at_every_replay_and_eval_mode_is_traced_anew() -> None:
+    def build() -> tuple[Callable[..., at.Tensor], nn.Module]:
+        model = nn.Sequential(nn.Linear(3, 8, seed=0), nn.Tanh(), nn.Dropout(0.5, seed=7), nn.Linear(8, 1, seed=1))
+        opt = nn.optim.SGD(model.parameters(), lr=0.1)
+
+        def step(X: np.ndarray, y: np.ndarray) -> at.Tensor:
+            opt.zero_grad()
+            loss = nn.mse(model(X), y)
+            loss.backward()
+            opt.step()
+            return loss
+        return step, model
+
+    eager, model_e = build()
+    compiled, model_c = build()
+    compiled = at.compile(compiled)
+    rng = np.random.default_rng(5)
+    losses = []
+    for number in range(30):
+        if number == 20:
+            model_e.eval(), model_c.eval()  # no dropout from here on: a new trace
+        X, y = rng.normal(size=(16, 3)), rng.normal(size=(16, 1))
+        loss_e, loss_c = eager(X, y).item(), compiled(X, y).item()
+        assert loss_c == loss_e
+        losses.append(loss_c)
+    for a, b in zip(model_e.parameters(), model_c.parameters()):
+        np.testing.assert_array_equal(a.data, b.data)
+    assert len(compiled.traces[next(iter(compiled.traces))]) == 2  # train mode and eval mode
+    X = np.ones((16, 3))
+    with at.no_grad():
+        assert model_c(X).data.tolist() == model_c(X).data.tolist()  # eval: deterministic
