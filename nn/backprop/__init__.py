@@ -18,7 +18,8 @@ The worked example and the comparison:
 * ``twins``        one network's weights as the other, layouts converted, a training step each;
 * ``comparison``   differences, lockstep training, the whole report;
 * ``timing``       time per training step of each, interleaved;
-* ``table``        the report as a table.
+* ``table``        the report as a table;
+* ``derived_code`` the code ``at.compile`` generates for a step, the documents' formulas beside it.
 
 Notation. A network with ``L`` weight matrices maps ``a_0 = X`` (shape ``(N, n_0)``) through
 
@@ -39,6 +40,7 @@ from nn.backprop.comparison import (
     DEFAULT_STEPS, DEFAULT_TOLERANCE, Difference, Lockstep, Report, compare_gradients, lockstep, run_comparison,
 )
 from nn.backprop.costs import LOSSES
+from nn.backprop.derived_code import derived_code
 from nn.backprop.network import BIAS_LAYOUTS, ManualMLP
 from nn.backprop.table import format_table
 from nn.backprop.timing import DEFAULT_REPEATS, StepTiming, time_steps
@@ -47,6 +49,6 @@ from nn.backprop.twins import manual_like, row_to_separate, seed_pair
 __all__ = [
     "ACTIVATIONS", "AutogradResult", "BIAS_LAYOUTS", "DEFAULT_REPEATS", "DEFAULT_STEPS", "DEFAULT_TOLERANCE",
     "Difference", "LOSSES", "Lockstep", "ManualMLP", "ManualResult", "Report", "StepTiming", "autograd_backward",
-    "autograd_loss", "compare_gradients", "format_table", "lockstep", "manual_like", "numerical_gradients",
+    "autograd_loss", "compare_gradients", "derived_code", "format_table", "lockstep", "manual_like", "numerical_gradients",
     "relative_error", "row_to_separate", "run_comparison", "seed_pair", "time_steps",
 ]

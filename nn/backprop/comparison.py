@@ -29,7 +29,7 @@ from nn.backprop.backward import ManualResult
 from nn.backprop.checking import relative_error
 from nn.backprop.network import ManualMLP
 from nn.backprop.timing import DEFAULT_REPEATS, StepTiming, time_steps
-from nn.backprop.twins import separate_grads, separate_params, step_functions
+from nn.backprop.twins import compiled_gradients, separate_grads, separate_params, step_functions
 from nn.layers import MLP
 
 DEFAULT_TOLERANCE = 1e-9
@@ -89,9 +89,10 @@ class Lockstep:
 
 
 def lockstep(mlp: MLP, manual: ManualMLP, X: np.ndarray, y: np.ndarray, loss: str, l2: float,
-             lr: float, steps: int) -> Lockstep:
-    """Train both networks ``steps`` times with ``p <- p - lr * g`` (in place) and compare."""
-    autograd_step, manual_step = step_functions(mlp, manual, X, y, loss, l2, lr)
+             lr: float, steps: int, compiled: bool = False) -> Lockstep:
+    """Train both networks ``steps`` times with ``p <- p - lr * g`` (in place) and compare
+    (``compiled``: the autograd side through ``at.compile``)."""
+    autograd_step, manual_step = step_functions(mlp, manual, X, y, loss, l2, lr, compiled)
     for _ in range(steps):
         autograd_step()
         manual_step()
@@ -120,6 +121,8 @@ class Report:
     lr: float
     seed_numbers: dict[str, Any] | None = None
     failures: list[str] = field(default_factory=list)
+    compiled: list[Difference] = field(default_factory=list)  # the compiled step's gradients vs manual
+    compiled_lockstep: Lockstep | None = None
 
     @property
     def ok(self) -> bool:
@@ -134,20 +137,24 @@ class Report:
             "parameters": rows(self.parameters), "deltas": rows(self.deltas),
             "timing": asdict(self.timing) if self.timing else None,
             "lockstep": asdict(self.lockstep) if self.lockstep else None,
+            "compiled": rows(self.compiled),
+            "compiled_lockstep": asdict(self.compiled_lockstep) if self.compiled_lockstep else None,
             "seed_numbers": self.seed_numbers, "tolerance": self.tolerance, "lr": self.lr,
             "ok": self.ok, "failures": list(self.failures),
         }
 
 
-def _failures(params: list[Difference], deltas: list[Difference], auto: AutogradResult,
-              run: Lockstep | None, tolerance: float) -> list[str]:
+def _failures(params: list[Difference], deltas: list[Difference], compiled: list[Difference],
+              auto: AutogradResult, runs: dict[str, Lockstep | None], tolerance: float) -> list[str]:
     failures = []
-    for kind, diffs, arrays in (("gradient", params, auto.grads), ("delta", deltas, auto.deltas)):
+    for kind, diffs, arrays in (("gradient", params, auto.grads), ("delta", deltas, auto.deltas),
+                                ("compiled gradient", compiled, auto.grads)):
         scale = max((float(np.max(np.abs(a))) for a in arrays if a.size), default=0.0)
         failures += [f"{kind} {d.name}: relative error {d.relative_error:.3e} > {tolerance:g}"
                      for d in diffs if not d.passes(tolerance, scale)]
-    if run is not None and not run.max_weight_diff <= tolerance * max(1.0, run.max_weight):
-        failures.append(f"lockstep: weights differ by {run.max_weight_diff:.3e} after {run.steps} steps")
+    for label, run in runs.items():
+        if run is not None and not run.max_weight_diff <= tolerance * max(1.0, run.max_weight):
+            failures.append(f"{label}: weights differ by {run.max_weight_diff:.3e} after {run.steps} steps")
     return failures
 
 
@@ -176,13 +183,19 @@ def run_comparison(mlp: MLP, manual: ManualMLP, X: np.ndarray, y: np.ndarray, *,
     auto = autograd_backward(mlp, X, y, loss, l2)
     result = manual.backward(X, y)
     params, deltas = compare_gradients(mlp, auto, manual, result)
+    names = [d.name for d in params]
+    compiled = [_difference(name, d.document, a, m) for name, d, a, m in zip(
+        names, params, compiled_gradients(fresh()[0], X, y, loss, l2), separate_grads(manual, result))]
 
     seed_numbers = _seed_numbers(mlp, manual, auto, result, lr) if example == "seed" else None
 
     timing = None
     if repeats > 0:
-        timing = time_steps(*step_functions(*fresh(), X, y, loss, l2, lr), repeats=repeats)
+        autograd_step, manual_step = step_functions(*fresh(), X, y, loss, l2, lr)
+        compiled_step, _ = step_functions(*fresh(), X, y, loss, l2, lr, compiled=True)
+        timing = time_steps(autograd_step, manual_step, repeats=repeats, compiled_step=compiled_step)
     run = lockstep(*fresh(), X, y, loss, l2, lr, steps) if steps > 0 else None
+    compiled_run = lockstep(*fresh(), X, y, loss, l2, lr, steps, compiled=True) if steps > 0 else None
 
     network = {"sizes": list(mlp.sizes), "activation": mlp.activation,
                "output_activation": mlp.output_activation, "loss": loss, "l2": l2,
@@ -191,7 +204,9 @@ def run_comparison(mlp: MLP, manual: ManualMLP, X: np.ndarray, y: np.ndarray, *,
         example=example, data=data or {"source": "arrays", "rows": int(X.shape[0])}, network=network,
         loss={"autograd": auto.loss, "manual": result.loss}, parameters=params, deltas=deltas,
         timing=timing, lockstep=run, tolerance=tolerance, lr=lr, seed_numbers=seed_numbers,
-        failures=_failures(params, deltas, auto, run, tolerance))
+        failures=_failures(params, deltas, compiled, auto, {"lockstep": run, "compiled lockstep": compiled_run},
+                           tolerance),
+        compiled=compiled, compiled_lockstep=compiled_run)
 
 
 def _seed_numbers(mlp: MLP, manual: ManualMLP, auto: AutogradResult, result: ManualResult,

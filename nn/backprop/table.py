@@ -13,8 +13,8 @@ def _fmt_shape(shape: Sequence[int]) -> str:
     return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
-def _diff_lines(title: str, diffs: list[Difference]) -> list[str]:
-    lines = [f"{title:<22} {'document':<10} {'shape':<12} {'max |autograd - manual|':>24} {'relative error':>15}"]
+def _diff_lines(title: str, diffs: list[Difference], side: str = "autograd") -> list[str]:
+    lines = [f"{title:<22} {'document':<10} {'shape':<12} {f'max |{side} - manual|':>24} {'relative error':>15}"]
     for d in diffs:
         lines.append(f"{d.name:<22} {d.document:<10} {_fmt_shape(d.shape):<12} "
                      f"{d.max_abs_diff:>24.3e} {d.relative_error:>15.3e}")
@@ -51,6 +51,9 @@ def format_table(report: Report) -> str:
     lines += _diff_lines("gradient dJ/dparam", report.parameters)
     lines.append("")
     lines += _diff_lines("delta dJ/dz", report.deltas)
+    if report.compiled:
+        lines.append("")
+        lines += _diff_lines("compiled dJ/dparam", report.compiled, side="compiled")
     if report.timing:
         t = report.timing
         lines += ["", f"time per training step (forward + backward + SGD update), median of {t.repeats} "
@@ -58,11 +61,17 @@ def format_table(report: Report) -> str:
                   f"autograd  {t.autograd_us:12.1f} us",
                   f"manual    {t.manual_us:12.1f} us",
                   f"ratio     {t.ratio:12.2f} (autograd / manual)"]
+        if t.compiled_us is not None:
+            lines += [f"compiled  {t.compiled_us:12.1f} us   (at.compile: the autograd step traced once, replayed)",
+                      f"compiled / manual {t.compiled_ratio:7.2f}"]
     if report.lockstep:
         s = report.lockstep
         lines += ["", f"lockstep training: {s.steps} identical SGD steps, lr {s.lr:.6g}",
                   f"largest weight difference at the end  {s.max_weight_diff:.3e}",
                   f"final cost  autograd {s.loss_autograd:.12f}   manual {s.loss_manual:.12f}"]
+    if report.compiled_lockstep:
+        s = report.compiled_lockstep
+        lines += [f"compiled: largest weight difference {s.max_weight_diff:.3e}, final cost {s.loss_autograd:.12f}"]
     lines.append("")
     if report.ok:
         lines.append(f"OK: autograd and the hand-written backprop agree (tolerance {report.tolerance:g})")

@@ -28,6 +28,8 @@ class StepTiming:
     ratio: float  # autograd / manual
     repeats: int
     steps_per_sample: int
+    compiled_us: float | None = None  # the autograd step through at.compile, when timed
+    compiled_ratio: float | None = None  # compiled / manual
 
 
 def seconds_for_calls(function: Callable[[], Any], number: int) -> float:
@@ -45,25 +47,29 @@ def seconds_for_calls(function: Callable[[], Any], number: int) -> float:
 
 
 def time_steps(autograd_step: Callable[[], None], manual_step: Callable[[], None],
-               repeats: int = DEFAULT_REPEATS) -> StepTiming:
-    """Time two step functions in the same run, interleaved.
+               repeats: int = DEFAULT_REPEATS, compiled_step: Callable[[], None] | None = None) -> StepTiming:
+    """Time the step functions in the same run, interleaved.
 
-    After a warm-up, both are calibrated to one ``steps_per_sample`` (so a sample of the slower
-    one lasts about ``SAMPLE_SECONDS``); then ``repeats`` rounds each time one sample of both,
-    alternating which goes first, so that machine noise hits both alike. Reports medians.
+    After a warm-up (which also traces a compiled step), all are calibrated to one
+    ``steps_per_sample`` (so a sample of the slowest lasts about ``SAMPLE_SECONDS``); then
+    ``repeats`` rounds each time one sample of each, rotating which goes first, so that machine
+    noise hits all alike. Reports medians.
     """
-    for step in (autograd_step, manual_step):
+    steps = [autograd_step, manual_step] + ([compiled_step] if compiled_step is not None else [])
+    for step in steps:
         step()
-    slowest = max(seconds_for_calls(autograd_step, 1), seconds_for_calls(manual_step, 1))
+    slowest = max(seconds_for_calls(step, 1) for step in steps)
     number = max(1, min(1000, int(SAMPLE_SECONDS / max(slowest, 1e-9))))
-    auto_times: list[float] = []
-    manual_times: list[float] = []
+    times: list[list[float]] = [[] for _ in steps]
     for r in range(repeats):
-        order = [(autograd_step, auto_times), (manual_step, manual_times)]
-        if r % 2:
-            order.reverse()
-        for step, times in order:
-            times.append(seconds_for_calls(step, number) / number)
-    auto_us = statistics.median(auto_times) * 1e6
-    manual_us = statistics.median(manual_times) * 1e6
-    return StepTiming(auto_us, manual_us, auto_us / manual_us if manual_us > 0 else math.inf, repeats, number)
+        for i in range(len(steps)):
+            index = (i + r) % len(steps)
+            times[index].append(seconds_for_calls(steps[index], number) / number)
+    medians = [statistics.median(samples) * 1e6 for samples in times]
+
+    def ratio(us: float) -> float:
+        return us / medians[1] if medians[1] > 0 else math.inf
+
+    compiled_us = medians[2] if compiled_step is not None else None
+    return StepTiming(medians[0], medians[1], ratio(medians[0]), repeats, number,
+                      compiled_us, None if compiled_us is None else ratio(compiled_us))

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+import autotensor as at
 from nn.backprop import seed_example
 from nn.backprop.autograd_pass import autograd_loss
 from nn.backprop.backward import ManualResult
@@ -58,8 +59,9 @@ def separate_params(manual: ManualMLP) -> list[np.ndarray]:
 
 
 def step_functions(mlp: MLP, manual: ManualMLP, X: np.ndarray, y: np.ndarray, loss: str,
-                   l2: float, lr: float) -> tuple[Callable[[], None], Callable[[], None]]:
-    """One training step each: forward, cost, backward, SGD update ``p <- p - lr * g``."""
+                   l2: float, lr: float, compiled: bool = False) -> tuple[Callable[[], None], Callable[[], None]]:
+    """One training step each: forward, cost, backward, SGD update ``p <- p - lr * g``; with
+    ``compiled`` the autograd step goes through ``at.compile`` (traced at its first call)."""
     optimiser = SGD(mlp.parameters(), lr=lr)
 
     def autograd_step() -> None:
@@ -70,4 +72,17 @@ def step_functions(mlp: MLP, manual: ManualMLP, X: np.ndarray, y: np.ndarray, lo
     def manual_step() -> None:
         manual.step(manual.backward(X, y).grads, lr)
 
-    return autograd_step, manual_step
+    return (at.compile(autograd_step) if compiled else autograd_step), manual_step
+
+
+def compiled_gradients(mlp: MLP, X: np.ndarray, y: np.ndarray, loss: str, l2: float) -> list[np.ndarray]:
+    """The gradients of the cost by a compiled pass, read after a replay (the first call traces)."""
+
+    @at.compile
+    def gradients() -> None:
+        mlp.zero_grad()
+        autograd_loss(mlp, X, y, loss, l2).backward()
+
+    gradients()
+    gradients()
+    return [np.array(p.grad.data) for p in mlp.parameters()]

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 from nn.backprop import (
-    ACTIVATIONS, DEFAULT_REPEATS, DEFAULT_STEPS, DEFAULT_TOLERANCE, LOSSES, format_table, manual_like,
-    run_comparison, seed_example, seed_pair,
+    ACTIVATIONS, DEFAULT_REPEATS, DEFAULT_STEPS, DEFAULT_TOLERANCE, LOSSES, derived_code, format_table,
+    manual_like, run_comparison, seed_example, seed_pair,
 )
 from nn.carprice import Normalizer, choose_data
 from nn.cli.arguments import layer_sizes, non_negative_int, non_negative_number, positive_int, positive_number
@@ -68,6 +68,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tolerance", type=positive_number, default=DEFAULT_TOLERANCE,
                         help=f"largest accepted relative error (default: {DEFAULT_TOLERANCE:g})")
     parser.add_argument("--json", action="store_true", help="print the results as JSON only")
+    parser.add_argument("--show-code", action="store_true",
+                        help="also print the code at.compile generates for a training step of the network, "
+                             "with the documents' formulas above the lines that compute them")
 
 
 def _usage_problem(args: argparse.Namespace) -> str | None:
@@ -122,7 +125,13 @@ def run(args: argparse.Namespace) -> int:
     report = run_comparison(mlp, manual, X, y, loss=loss, l2=args.l2, lr=lr, steps=args.steps,
                             repeats=args.repeats, tolerance=args.tolerance, example=args.example, data=data)
     if args.json:
-        print(json.dumps(report.to_dict(), indent=2))
+        document = report.to_dict()
+        if args.show_code:
+            document["code"] = derived_code(mlp, X, y, loss, args.l2, lr)
+        print(json.dumps(document, indent=2))
     else:
         print(format_table(report))
+        if args.show_code:
+            print("\nThe training step autograd derived (at.compile's code), the documents' formulas beside it:\n")
+            print(derived_code(mlp, X, y, loss, args.l2, lr))
     return EXIT_OK if report.ok else EXIT_FAILURE

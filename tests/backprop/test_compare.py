@@ -271,13 +271,16 @@ def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
 
 def parse_table(text: str) -> dict:
     """The numbers of the printed table, keyed like the JSON."""
-    rows = {}
+    rows, compiled = {}, {}
+    section = rows
     for line in text.splitlines():
+        if line.startswith("compiled dJ/dparam"):
+            section = compiled  # the compiled step's gradients against the manual ones
         match = ROW.match(line)
         if match:
             name, document, _, max_abs, rel = match.groups()
-            rows[name] = (document, float(max_abs), float(rel))
-    found = {"rows": rows}
+            section[name] = (document, float(max_abs), float(rel))
+    found = {"rows": rows, "compiled": compiled}
     cost = re.search(r"^cost J\s+autograd (\S+)\s+manual (\S+)", text, re.M)
     found["loss"] = (float(cost.group(1)), float(cost.group(2)))
     diff = re.search(r"largest weight difference at the end\s+(\S+)", text)
@@ -285,12 +288,18 @@ def parse_table(text: str) -> dict:
     if diff:
         found["lockstep"] = (float(diff.group(1)), float(final.group(1)), float(final.group(2)))
     timing = {name: float(value) for name, value in
-              re.findall(r"^(autograd|manual|ratio)\s+([\d.]+)", text, re.M)}
+              re.findall(r"^(autograd|manual|ratio|compiled)\s+([\d.]+)", text, re.M)}
     found["timing"] = timing
     return found
 
 
 def assert_table_matches_json(table: dict, report: dict, with_timing: bool) -> None:
+    compiled_rows = {d["name"]: d for d in report["compiled"]}
+    assert set(table["compiled"]) == set(compiled_rows) == {d["name"] for d in report["parameters"]}
+    for name, (document, max_abs, rel) in table["compiled"].items():
+        assert document == compiled_rows[name]["document"]
+        assert max_abs == pytest.approx(compiled_rows[name]["max_abs_diff"], rel=1e-3, abs=0)
+        assert rel <= report["tolerance"]
     json_rows = {d["name"]: d for d in report["parameters"] + report["deltas"]}
     assert set(table["rows"]) == set(json_rows)
     for name, (document, max_abs, rel) in table["rows"].items():
@@ -306,6 +315,7 @@ def assert_table_matches_json(table: dict, report: dict, with_timing: bool) -> N
         assert table["timing"]["autograd"] == pytest.approx(timing["autograd_us"], abs=0.05)
         assert table["timing"]["manual"] == pytest.approx(timing["manual_us"], abs=0.05)
         assert table["timing"]["ratio"] == pytest.approx(timing["ratio"], abs=0.005)
+        assert table["timing"]["compiled"] == pytest.approx(timing["compiled_us"], abs=0.05)
 
 
 def test_cli_seed_example_prints_the_documents_numbers_and_json_agrees(capsys) -> None:
@@ -331,7 +341,7 @@ def test_cli_seed_example_prints_the_documents_numbers_and_json_agrees(capsys) -
         np.testing.assert_allclose(numbers["W1'"][side][0], W1_ROW0_AFTER_STEP, rtol=0, atol=GOLD)
         np.testing.assert_allclose(numbers["W3'"][side], W3_AFTER_STEP, rtol=0, atol=GOLD)
     assert_table_matches_json(parse_table(out), report, with_timing=False)
-    assert set(parse_table(out)["timing"]) == {"autograd", "manual", "ratio"}
+    assert set(parse_table(out)["timing"]) == {"autograd", "manual", "ratio", "compiled"}
 
 
 def test_cli_on_the_car_data_reports_round_off_and_json_agrees(capsys, car_csv_path) -> None:
@@ -405,3 +415,33 @@ def test_cli_exits_1_on_an_unreadable_data_file(capsys, tmp_path) -> None:
     assert code == 1
     assert out == ""
     assert err.startswith("autotensor compare: error:") and len(err.strip().splitlines()) == 1
+
+
+def test_cli_show_code_prints_the_derived_step_with_the_documents_formulas(capsys) -> None:
+    code, out, err = run_cli(capsys, "--example", "seed", "--steps", "0", "--repeats", "0", "--show-code")
+    assert code == 0, err
+    listing = out[out.index("def step("):]
+    lines = listing.splitlines()
+    expected = {  # each formula sits right above the line that computes it
+        "δ^(4) = -(y - a^(4)) ⊙ f'(z^(4))": "delta4 = ",
+        "δ^(3) = (δ^(4) W^(3)ᵀ) ⊙ f'(z^(3))": "delta3 = ",
+        "δ^(2) = (δ^(3) W^(2)ᵀ) ⊙ f'(z^(2))": "delta2 = ",
+        "∂J/∂W^(1) = a^(1)ᵀ δ^(2)": "dW1 = np.dot(",
+        "∂J/∂b^(3) = Σ_rows δ^(4)": "db3 = ",
+        "W^(2) ← W^(2) - α ∂J/∂W^(2)": "np.subtract(W2, ",
+    }
+    for formula, computed_by in expected.items():
+        position = next(i for i, line in enumerate(lines) if formula in line)
+        assert lines[position + 1].strip().startswith(computed_by), (formula, lines[position + 1])
+    namespace: dict = {}
+    compile(listing, "<derived>", "exec")  # the listing is Python
+    assert "a2 = np.tanh(z2" in listing and "z2 = np.dot(X, W1" in listing and namespace == {}
+
+
+def test_compiled_step_lockstep_agrees_with_the_manual_network() -> None:
+    mlp, manual = backprop.seed_pair()
+    X, Y = seed_example.X, seed_example.Y
+    report = backprop.run_comparison(mlp, manual, X, Y, loss="half_sse", lr=0.02, steps=300, repeats=0)
+    assert report.ok, report.failures
+    assert report.compiled_lockstep.max_weight_diff < 1e-12
+    assert report.compiled_lockstep.loss_autograd == pytest.approx(report.compiled_lockstep.loss_manual, abs=1e-12)
