@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import nn
 from nn import backprop
-from nn.backprop import ManualMLP, relative_error
+from nn.backprop import ManualMLP, relative_error, seed_example
 from nn.backprop import seed_example as seed
 from nn.carprice import Normalizer, load_car_data
 
