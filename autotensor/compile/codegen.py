@@ -31,6 +31,9 @@ from autotensor.compile.program import Program, Statement, Variable
 _OPERATORS = {"+": "+", "-": "-", "*": "*", "/": "/", "**": "**"}
 
 
+RETRACE = object()  # what a replay returns when the call must be traced anew (see _layout_check)
+
+
 @dataclass
 class Generated:
     """The source of a replay function and the objects its names are bound to."""
@@ -89,7 +92,7 @@ class Names:
     """Unique Python names for the program's variables (documents' names where possible)."""
 
     def __init__(self) -> None:
-        self._taken: set[str] = {"np", "tensors", "objects", "replayed", "new_tensor"}
+        self._taken: set[str] = {"np", "tensors", "objects", "replayed", "new_tensor", "layout", "RETRACE"}
         self._counters: dict[str, int] = defaultdict(int)
         self._layer = 0  # linear layers met so far, for z{k+1} / a{k+1}
         self._tensors: dict[str, str] = {}  # dotted tensor name -> its name in the code
@@ -268,7 +271,28 @@ def _bind_inputs(program: Program, statements: list[Statement], names: Names, na
             lines.append(f"    {name} = {reference}{'.data' if variable.kind == 'tensor' else '.grad.data'}")
         elif variable.kind == "array":
             lines.append(f"    {name} = {_object(variable.source, namespace)}")
-    return lines
+    return lines + _layout_check(program, used, names, namespace)
+
+
+def _layout_check(program: Program, used: set[int], names: Names, namespace: dict[str, Any]) -> list[str]:
+    """A line returning RETRACE when a tensor the code reads is not laid out as at trace time:
+    another shape or dtype (its ``.data`` was replaced), or it stopped or started requiring
+    grad.  The compiled function then traces the call anew instead of computing it wrongly."""
+    spelled, expected = [], []
+    for variable in program.inputs:
+        if variable.kind not in ("tensor", "grad") or id(variable) not in used:
+            continue
+        name = names.name(variable)
+        spelled += [f"{name}.shape", f"{name}.dtype"]
+        expected += [variable.shape, variable.dtype]
+        if variable.kind == "tensor":
+            spelled.append(f"{_tensor_reference(variable.source, namespace)}._requires_grad")
+            expected.append(variable.source._requires_grad)
+    if not spelled:
+        return []
+    namespace["layout"], namespace["RETRACE"] = tuple(expected), RETRACE
+    return [f"    if ({', '.join(spelled)},) != layout:",
+            "        return RETRACE  # a tensor changed shape, dtype or requires_grad since the trace"]
 
 
 def _tensor_reference(tensor: Any, namespace: dict[str, Any]) -> str:

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from autotensor.compile.codegen import ObjectOutput, TensorOutput, generate
+from autotensor.compile.codegen import RETRACE, ObjectOutput, TensorOutput, generate
 from autotensor.compile.program import Program
 from autotensor.compile.tracer import Guard, Tracer
 from autotensor.compile.values import Traced, TracedNumber
@@ -75,7 +75,11 @@ class CompiledFunction:
         for trace in self.traces.get(key, ()):
             if trace.holds():
                 with trace.lock:
-                    return trace.replay(*args, **kwargs)
+                    result = trace.replay(*args, **kwargs)
+                if result is not RETRACE:
+                    return result
+                self.traces[key].remove(trace)  # recorded for tensors laid out otherwise: trace anew
+                break
         return self._trace(key, args, kwargs)
 
     @property

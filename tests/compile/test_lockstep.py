@@ -176,3 +176,37 @@ def test_dropout_draws_a_fresh_mask_at_every_replay_and_eval_mode_is_traced_anew
     X = np.ones((16, 3))
     with at.no_grad():
         assert model_c(X).data.tolist() == model_c(X).data.tolist()  # eval: deterministic
+
+
+def test_a_tensor_replaced_or_frozen_between_calls_is_traced_anew_not_computed_wrongly() -> None:
+    def build() -> tuple[Callable[..., at.Tensor], nn.MLP]:
+        model = nn.MLP([3, 4, 1], seed=0)
+        opt = nn.optim.SGD(model.parameters(), lr=0.1)
+
+        def step(X: np.ndarray, y: np.ndarray) -> at.Tensor:
+            opt.zero_grad()
+            loss = nn.mse(model(X), y)
+            loss.backward()
+            opt.step()
+            return loss
+        return step, model
+
+    eager, model_e = build()
+    compiled, model_c = build()
+    compiled = at.compile(compiled)
+    X, y = np.ones((5, 3)), np.zeros((5, 1))
+    for _ in range(2):
+        assert compiled(X, y).item() == eager(X, y).item()
+    for model in (model_e, model_c):  # freeze the first layer: no gradient, no update
+        model.layers[0].W.requires_grad = False
+        model.layers[0].W.grad = None
+    for _ in range(2):
+        assert compiled(X, y).item() == eager(X, y).item()
+    assert model_c.layers[0].W.grad is None
+    np.testing.assert_array_equal(model_c.layers[0].W.data, model_e.layers[0].W.data)
+    for model in (model_e, model_c):  # a weight of another dtype
+        model.layers[2].b.data = model.layers[2].b.data.astype(np.float32)
+    for _ in range(2):
+        assert compiled(X, y).item() == eager(X, y).item()
+    for a, b in zip(model_e.parameters(), model_c.parameters()):
+        np.testing.assert_array_equal(a.data, b.data)
