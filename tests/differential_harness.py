@@ -19,7 +19,7 @@ import pytest
 from hypothesis import strategies as st
 
 import autotensor as at
-import differential_strategies as ds
+from tests import differential_strategies as ds
 from autotensor.registry import REGISTRY
 
 torch = pytest.importorskip("torch")

@@ -39,13 +39,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import autotensor as at
-import differential_strategies as ds
+from tests import differential_strategies as ds
 from autotensor.registry import REGISTRY
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
-from differential_harness import (  # noqa: E402 - needs torch, which may be missing
+from tests.differential_harness import (  # noqa: E402 - needs torch, which may be missing
     DTYPES, ELEMENTWISE_EXAMPLES, Entry, NotCompared, check_call,
 )
 

@@ -306,8 +306,9 @@ SOFTPLUS = register(
 
 # ---------------------------------------------------------------- maximum, minimum, clip, where
 def _winner_share(first: np.ndarray, second: np.ndarray, wins: np.ufunc) -> np.ndarray:
-    """1 where ``first`` wins, 1/2 on ties (the gradient is split evenly), 0 where it loses."""
-    return wins(first, second) + 0.5 * (first == second)
+    """1 where ``first`` wins, 1/2 on ties (the gradient is split evenly), 0 where it loses, in
+    the operands' dtype (a float32 gradient stays float32)."""
+    return (wins(first, second) + 0.5 * (first == second)).astype(np.result_type(first, second), copy=False)
 
 
 def maximum(a: TensorLike, b: TensorLike) -> Tensor:

@@ -115,12 +115,23 @@ MIN = register("min", min, vjps=(_extremum_vjp,), saves="inputs+output",
 
 
 # ---------------------------------------------------------------- logsumexp and softmax
-def _stable_logsumexp(data: np.ndarray, axes: tuple[int, ...] | None) -> np.ndarray:
-    """log(sum(exp(x))) with keepdims, shifting by the max so exp never overflows."""
+def _shifted(data: np.ndarray, axes: tuple[int, ...] | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``x - max`` (so exp never overflows), ``log(sum(exp(x - max)))`` (kept dims) and ``max``.
+
+    Every quantity of the family is written from these, never as ``x - logsumexp(x)``: at
+    |x| = 1e8 that subtraction rounds away the logarithm's own digits.
+    """
     shift = data.max(axis=axes, keepdims=True, initial=-np.inf)  # -inf over an empty axis
     shift = np.where(np.isfinite(shift), shift, 0)  # rows of all -inf (or none) stay -inf, not NaN
+    shifted = data - shift
     with np.errstate(divide="ignore"):
-        return np.log(np.exp(data - shift).sum(axis=axes, keepdims=True)) + shift
+        return shifted, np.log(np.exp(shifted).sum(axis=axes, keepdims=True)), shift
+
+
+def _stable_logsumexp(data: np.ndarray, axes: tuple[int, ...] | None) -> np.ndarray:
+    """log(sum(exp(x))) with keepdims, shifting by the max so exp never overflows."""
+    _, log_sum, shift = _shifted(data, axes)
+    return log_sum + shift
 
 
 def logsumexp(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
@@ -148,11 +159,11 @@ LOGSUMEXP = register(
 
 
 def softmax(x: TensorLike, axis: int = -1) -> Tensor:
-    """exp(x) / sum(exp(x)) along ``axis``, computed as exp(x - logsumexp(x)): no overflow."""
+    """exp(x) / sum(exp(x)) along ``axis``, from exp(x - max): no overflow."""
     x = as_tensor(x, op="softmax")
     axis = one_axis("softmax", axis, x.ndim)
-    data = float_data(x)
-    return record(np.exp(data - _stable_logsumexp(data, (axis,))), SOFTMAX, (x,), {"axis": axis})
+    exponentials = np.exp(_shifted(float_data(x), (axis,))[0])
+    return record(exponentials / exponentials.sum(axis=axis, keepdims=True), SOFTMAX, (x,), {"axis": axis})
 
 
 def _softmax_vjp(g: Any, out: Any, x: Any, axis: int) -> Any:
@@ -169,11 +180,12 @@ SOFTMAX = register(
 
 
 def log_softmax(x: TensorLike, axis: int = -1) -> Tensor:
-    """x - logsumexp(x) along ``axis``: the log-probabilities, finite even at |x| = 1000."""
+    """x - logsumexp(x) along ``axis``: the log-probabilities, computed as (x - max) - log(sum
+    exp(x - max)), finite and exact to rounding even at |x| = 1e8."""
     x = as_tensor(x, op="log_softmax")
     axis = one_axis("log_softmax", axis, x.ndim)
-    data = float_data(x)
-    return record(data - _stable_logsumexp(data, (axis,)), LOG_SOFTMAX, (x,), {"axis": axis})
+    shifted, log_sum, _ = _shifted(float_data(x), (axis,))
+    return record(shifted - log_sum, LOG_SOFTMAX, (x,), {"axis": axis})
 
 
 def _log_softmax_vjp(g: Any, out: Any, x: Any, axis: int) -> Any:
