@@ -19,7 +19,7 @@ from autotensor.broadcasting import _ones
 from autotensor.conversion import raw, to_array
 from autotensor.errors import AnomalyError, GraphError, ShapeError
 from autotensor.state import per_thread
-from autotensor.tensor import Tensor, TensorLike, leaf
+from autotensor.tensor import Tensor, TensorLike, grad_data, leaf
 
 # Backward passes in several threads may reach the same leaves (shared parameters): adding into
 # ``.grad`` is a read-modify-write, done under this lock so no contribution is lost.
@@ -256,24 +256,27 @@ def _store_grad(node: Tensor, g: Any) -> None:
     Under a lock: backward passes in two threads may reach the same leaf.
     """
     with _GRAD_LOCK:
-        current = node._grad
         if isinstance(g, Tensor):  # recorded backward: keep the graph of the gradient
+            current = node.grad
             node._grad = g if current is None else current + g
-        elif current is not None:
-            node._grad = leaf((current.data + g).astype(node.data.dtype, copy=False))
+            return
+        current = grad_data(node)
+        if current is not None:
+            node._grad = (current + g).astype(node.data.dtype, copy=False)
         # A leaf may adopt a gradient array nobody else holds instead of copying it (PyTorch
         # steals such gradients too): a writable ndarray of the right dtype that owns its memory
         # (not a view) and whose only references are _run's variable, this parameter and
         # getrefcount's argument.  Any other holder (another input's pending gradient, a saved
         # output, the cached seed) raises the count and forces the copy, so no two gradients,
-        # and no gradient and some data, ever share memory.
+        # and no gradient and some data, ever share memory.  The bare array is stored; reading
+        # ``.grad`` makes the Tensor.
         elif (
             node._op is None and type(g) is np.ndarray and g.base is None and g.flags.writeable
             and g.dtype == node.data.dtype and sys.getrefcount(g) <= 3
         ):
-            node._grad = leaf(g)
+            node._grad = g
         else:
-            node._grad = leaf(np.array(g, dtype=node.data.dtype))
+            node._grad = np.array(g, dtype=node.data.dtype)
 
 
 def _check_saved(node: Tensor) -> None:

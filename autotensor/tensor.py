@@ -99,8 +99,14 @@ class Tensor(TensorMethods):
 
     @property
     def grad(self) -> Tensor | None:
-        """The gradient backward stored (leaves, and non-leaves that ``retain_grad()``), or None."""
-        return self._grad
+        """The gradient backward stored (leaves, and non-leaves that ``retain_grad()``), or None.
+
+        Backward (and a compiled step) stores the bare array; it becomes a Tensor the first
+        time it is read, so a gradient nobody reads costs no Tensor."""
+        g = self._grad
+        if type(g) is np.ndarray:
+            g = self._grad = leaf(g)
+        return g
 
     @grad.setter
     def grad(self, value: Tensor | None) -> None:
@@ -314,7 +320,13 @@ def grads(*tensors: Tensor) -> list[Any]:
     while tracing, a gradient from before the call is read afresh at every call."""
     if tracing_threads[0] and (tracer := per_thread.switches.tracer) is not None:
         return [tracer.grad_array(tensor) for tensor in tensors]
-    return [None if tensor.grad is None else tensor.grad.data for tensor in tensors]
+    return [grad_data(tensor) for tensor in tensors]
+
+
+def grad_data(tensor: Tensor) -> Any:
+    """The array of ``tensor``'s gradient (or None), without making a Tensor of it."""
+    g = tensor._grad
+    return g if g is None or type(g) is np.ndarray else g.data
 
 
 def record(data: Any, op: Op, parents: tuple[Tensor, ...], params: dict[str, Any] | None = None) -> Tensor:

@@ -346,7 +346,7 @@ def _line(statement: Statement, names: Names, namespace: dict[str, Any], copies:
         if value is None:
             return f"{_tensor_reference(tensor, namespace)}._grad = None"
         value_code = names.name(value) + (".copy()" if id(statement) in copies else "")
-        return f"{_tensor_reference(tensor, namespace)}._grad = new_tensor({value_code})"
+        return f"{_tensor_reference(tensor, namespace)}._grad = {value_code}  # (.grad makes it a Tensor when read)"
     if function == "bump_version":
         return f"{_tensor_reference(arguments[0], namespace)}._version[0] += 1  # an in-place edit"
     result = names.name(statement.result) if statement.result is not None else ""

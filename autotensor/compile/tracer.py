@@ -27,7 +27,7 @@ from autotensor.compile.program import Program, Statement, Variable
 from autotensor.compile.values import Traced, TracedNumber
 from autotensor.errors import TraceError
 from autotensor.state import per_thread
-from autotensor.tensor import Tensor, leaf
+from autotensor.tensor import Tensor, grad_data, leaf
 
 _ENGINE_FOLDER = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _NUMPY_FOLDER = os.path.dirname(os.path.abspath(np.__file__))
@@ -332,15 +332,15 @@ class Tracer:
         at every call, and whether there was one is a guard of the trace (a replay with a
         different answer traces again)."""
         tensor = self._tensor_of.get(id(tensor), tensor)
-        grad = tensor._grad
+        grad = grad_data(tensor)
         if id(tensor) not in self.assigned:
             self.guard(Guard(tensor, "_grad", grad is not None, lambda t: t._grad is not None))
         if grad is None:
             return None
-        if isinstance(grad.data, Traced):
-            return grad.data
-        variable = self.bind("grad", tensor, grad.data, f"grad_{tensor.name or 'p'}")
-        traced = Traced(grad.data, variable, self)
+        if isinstance(grad, Traced):
+            return grad
+        variable = self.bind("grad", tensor, grad, f"grad_{tensor.name or 'p'}")
+        traced = Traced(grad, variable, self)
         tensor._grad = leaf(traced)  # later reads in this trace see the same traced value
         self.grads_set[id(tensor)] = tensor
         return traced
@@ -399,8 +399,9 @@ class Tracer:
     def finish_grads(self) -> None:
         """After the trace: the gradients it assigned hold real arrays again (the eager result)."""
         for tensor in self.grads_set.values():
-            if tensor._grad is not None and isinstance(tensor._grad.data, Traced):
-                tensor._grad = leaf(np.array(tensor._grad.data.value))
+            grad = grad_data(tensor)
+            if isinstance(grad, Traced):
+                tensor._grad = np.array(grad.value)
 
 
 def _values(value: Any) -> Any:
