@@ -33,6 +33,9 @@ if TYPE_CHECKING:
     from autotensor.registry import Op
 
 TensorLike = Union["Tensor", np.ndarray, float, int, list, tuple]
+# Counts switches of requires_grad on any tensor: one integer a compiled step compares to know
+# that none of the tensors it reads changed its mind since the last call.
+requires_grad_changes = [0]
 VersionCounter = list  # [number of in-place edits], shared by a tensor and its views
 
 
@@ -90,6 +93,8 @@ class Tensor(TensorMethods):
             )
         if not flag and self._op is not None:
             raise GraphError("requires_grad: cannot switch off on a computed tensor; use .detach()")
+        if self._requires_grad != bool(flag):
+            requires_grad_changes[0] += 1  # a compiled step re-checks the tensors it reads
         self._requires_grad = bool(flag)
 
     def requires_grad_(self, flag: bool = True) -> Tensor:

@@ -27,6 +27,7 @@ import numpy as np
 
 from autotensor.compile.buffers import cheaper_spellings, eliminate_common_subexpressions, plan_buffers
 from autotensor.compile.program import Program, Statement, Variable
+from autotensor.tensor import requires_grad_changes
 
 _OPERATORS = {"+": "+", "-": "-", "*": "*", "/": "/", "**": "**"}
 
@@ -92,10 +93,12 @@ class Names:
     """Unique Python names for the program's variables (documents' names where possible)."""
 
     def __init__(self) -> None:
-        self._taken: set[str] = {"np", "tensors", "objects", "replayed", "new_tensor", "layout", "RETRACE"}
+        self._taken: set[str] = {"np", "tensors", "objects", "replayed", "new_tensor", "seen", "check_layout", "requires_grad_changes", "RETRACE"}
         self._counters: dict[str, int] = defaultdict(int)
         self._layer = 0  # linear layers met so far, for z{k+1} / a{k+1}
         self._tensors: dict[str, str] = {}  # dotted tensor name -> its name in the code
+        self.inline: dict[int, tuple[Variable, str]] = {}  # written as (source, ".T") where read
+        self.as_array: set[int] = set()  # Python numbers the code turns into 0-d arrays once
 
     def reserve(self, taken: Any) -> None:
         """Names used by something else in the namespace (the buffers)."""
@@ -119,6 +122,9 @@ class Names:
     def name(self, variable: Variable) -> str:
         if variable.name:
             return variable.name
+        if id(variable) in self.inline:
+            source, suffix = self.inline[id(variable)]
+            return self.name(source) + suffix
         storage = variable.storage
         statement = variable.statement
         if statement is not None and statement.writes is not None and storage is statement.writes:
@@ -217,10 +223,19 @@ def generate(program: Program, function_name: str, positional: int, keywords: li
     copies = _gradients_to_copy(statements, program)
     plan = plan_buffers(statements, _escaping(statements, program))
     names = Names()
-    namespace: dict[str, Any] = {"np": np, "tensors": {}, "objects": [], "replayed": [], **plan.allocate()}
+    numpy_names = {name: f for name, f in aliases(statements).items() if name not in keywords}
+    namespace: dict[str, Any] = {"np": np, "tensors": {}, "objects": [], "replayed": [], **plan.allocate(),
+                                 **numpy_names}
     names.reserve(plan.buffers)
+    names.reserve(numpy_names)
+    statements = _inline_transposes(statements, names)
+    names.as_array = _numbers_as_arrays(statements, numpy_names)
     parameters = _parameters(program, names, positional, keywords)
     lines = [f"def {_identifier(function_name)}({parameters}):"]
+    if numpy_names:
+        lines.append(f"    # numpy's functions by their names: {', '.join(sorted(numpy_names))}; an output array, "
+                     f"where given, is the last argument")
+    lines += _guard_checks(program, namespace)
     lines += _bind_inputs(program, statements, names, namespace)
     origin = None
     for statement in statements:
@@ -274,25 +289,66 @@ def _bind_inputs(program: Program, statements: list[Statement], names: Names, na
     return lines + _layout_check(program, used, names, namespace)
 
 
-def _layout_check(program: Program, used: set[int], names: Names, namespace: dict[str, Any]) -> list[str]:
-    """A line returning RETRACE when a tensor the code reads is not laid out as at trace time:
-    another shape or dtype (its ``.data`` was replaced), or it stopped or started requiring
-    grad.  The compiled function then traces the call anew instead of computing it wrongly."""
-    spelled, expected = [], []
-    for variable in program.inputs:
-        if variable.kind not in ("tensor", "grad") or id(variable) not in used:
-            continue
-        name = names.name(variable)
-        spelled += [f"{name}.shape", f"{name}.dtype"]
-        expected += [variable.shape, variable.dtype]
-        if variable.kind == "tensor":
-            spelled.append(f"{_tensor_reference(variable.source, namespace)}._requires_grad")
-            expected.append(variable.source._requires_grad)
-    if not spelled:
+def _guard_checks(program: Program, namespace: dict[str, Any]) -> list[str]:
+    """Lines returning RETRACE unless the conditions the trace was recorded under still hold: the
+    tensors that had (or had no) gradient, the modules' ``training`` flags (tracer.Guard)."""
+    conditions = []
+    for guard in program.guards:
+        if guard.attribute == "_grad":
+            test = "is None" if guard.expected else "is not None"
+            conditions.append(f"{_tensor_reference(guard.target, namespace)}._grad {test}")
+        elif isinstance(guard.expected, bool):
+            conditions.append(f"{_object(guard.target, namespace)}.{guard.attribute} is not {guard.expected}")
+        else:
+            conditions.append(f"{_object(guard.target, namespace)}.{guard.attribute} != "
+                              f"{_object(guard.expected, namespace)}")
+    if not conditions:
         return []
-    namespace["layout"], namespace["RETRACE"] = tuple(expected), RETRACE
-    return [f"    if ({', '.join(spelled)},) != layout:",
-            "        return RETRACE  # a tensor changed shape, dtype or requires_grad since the trace"]
+    namespace["RETRACE"] = RETRACE
+    joined = "\n            or ".join(conditions)
+    return [f"    if ({joined}):",
+            "        return RETRACE  # recorded under other conditions: another trace (or a new one) applies"]
+
+
+def _layout_check(program: Program, used: set[int], names: Names, namespace: dict[str, Any]) -> list[str]:
+    """Lines returning RETRACE when a tensor the code reads is not laid out as at trace time:
+    another shape or dtype (its ``.data`` was replaced), or it stopped or started requiring
+    grad.  The compiled function then traces the call anew instead of computing wrongly.
+
+    The common case is cheap: the very arrays of the last call, and no tensor anywhere switched
+    ``requires_grad`` since (one counter); only otherwise are shapes and flags compared.
+    """
+    checked = [v for v in program.inputs if v.kind in ("tensor", "grad") and id(v) in used]
+    if not checked:
+        return []
+    arrays = [names.name(v) for v in checked]
+    tensors = [v.source for v in checked if v.kind == "tensor"]
+    expected = [(v.shape, v.dtype) for v in checked]
+    flags = [t._requires_grad for t in tensors]
+    seen = [v.statement for v in checked]  # placeholders until the first replay records the arrays
+    namespace.update(seen=seen, RETRACE=RETRACE, requires_grad_changes=requires_grad_changes,
+                     check_layout=_layout_checker(seen, expected, tensors, flags))
+    tests = [f"{name} is not seen[{i}]" for i, name in enumerate(arrays)] + ["requires_grad_changes[0] != seen[-1]"]
+    rows = [" or ".join(tests[i:i + 4]) for i in range(0, len(tests), 4)]
+    return [f"    if ({chr(10).join(rows[:1] + ['            or ' + row for row in rows[1:]])}):",
+            f"        if check_layout({', '.join(arrays)}) is RETRACE:",
+            "            return RETRACE  # a tensor changed shape, dtype or requires_grad since the trace"]
+
+
+def _layout_checker(seen: list[Any], expected: list[tuple[Any, Any]], tensors: list[Any],
+                    flags: list[bool]) -> Any:
+    seen.append(None)  # the requires_grad_changes count of the last check
+
+    def check_layout(*arrays: Any) -> Any:
+        if any(a.shape != shape or a.dtype != dtype for a, (shape, dtype) in zip(arrays, expected)):
+            return RETRACE
+        if any(t._requires_grad != flag for t, flag in zip(tensors, flags)):
+            return RETRACE
+        seen[:-1] = arrays
+        seen[-1] = requires_grad_changes[0]
+        return None
+
+    return check_layout
 
 
 def _tensor_reference(tensor: Any, namespace: dict[str, Any]) -> str:
@@ -357,30 +413,97 @@ def _line(statement: Statement, names: Names, namespace: dict[str, Any], copies:
         return f"{result} = {call}" if result else call
     spelled = [literal(a, names) for a in arguments]
     if function == "getitem":
-        return f"{result} = {spelled[0]}[{_index(arguments[1], names)}]"
+        value = f"{spelled[0]}[{_index(arguments[1], names)}]"
+        if statement.result is not None and id(statement.result) in names.as_array:
+            value = f"np.array({value})"
+        return f"{result} = {value}"
     if function == "setitem":
         return f"{spelled[0]}[{_index(arguments[1], names)}] = {spelled[2]}"
     if function in _OPERATORS:
-        return f"{result} = {spelled[0]} {_OPERATORS[function]} {spelled[1]}"
+        value = f"{spelled[0]} {_OPERATORS[function]} {spelled[1]}"
+        if id(statement.result) in names.as_array:
+            value = f"np.array({value})"
+        return f"{result} = {value}"
     if function == "neg":
         return f"{result} = -{spelled[0]}"
     if function == "mean":  # np.add.reduce and a division by the count, as ndarray.mean does
         keywords = {key: value for key, value in statement.keywords.items() if key != "count"}
         spelled_keywords = ", ".join(f"{key}={literal(value, names)}" for key, value in keywords.items())
         return f"{result} = np.add.reduce({spelled[0]}, {spelled_keywords}) / {statement.keywords['count']}"
-    keywords = [f"{key}={literal(value[0] if key == 'out' and len(value) == 1 else value, names)}"
-                for key, value in statement.keywords.items()]
-    if buffer is not None:
-        keywords.append(f"out={buffer}")
+    given = dict(statement.keywords)
+    out = given.pop("out", None)
+    out_code = buffer if out is None else literal(out[0] if isinstance(out, tuple) and len(out) == 1 else out, names)
+    keywords = [f"{key}={literal(value, names)}" for key, value in given.items()]
+    callee = _alias(function, namespace)
+    if out_code is not None:
+        if callee != function:  # a ufunc or np.dot: the output array is their next positional argument
+            spelled.append(out_code)
+        else:
+            keywords.append(f"out={out_code}")
     if function.startswith("."):
         call = f"{spelled[0]}{function}({', '.join(spelled[1:] + keywords)})"
     else:
-        call = f"{function}({', '.join(spelled + keywords)})"
+        call = f"{callee}({', '.join(spelled + keywords)})"
     if statement.writes is not None and function.endswith(".at"):
         return call
     if statement.writes is not None:
         return call  # out=...: the written array keeps its name
     return f"{result} = {call}"
+
+
+def _alias(function: str, namespace: dict[str, Any]) -> str:
+    """``np.tanh`` called as ``tanh`` (a global of the replay, one attribute lookup less per call)
+    when the namespace reserved that name for it (see ``aliases``)."""
+    name = function[3:] if function.startswith("np.") else ""
+    known = namespace.get(name)
+    return name if known is not None and known is getattr(np, name, None) else function
+
+
+def aliases(statements: list[Statement]) -> dict[str, Any]:
+    """numpy's ufuncs and ``np.dot`` that the statements call, by their own names."""
+    found = {}
+    for statement in statements:
+        name = statement.function[3:] if statement.function.startswith("np.") else ""
+        function = getattr(np, name, None) if name.isidentifier() else None
+        if isinstance(function, np.ufunc) or function is np.dot:
+            found[name] = function
+    return found
+
+
+def _numbers_as_arrays(statements: list[Statement], numpy_names: dict[str, Any]) -> set[int]:
+    """Numbers (a learning rate ...) that only ever meet float64 arrays in ufunc calls: made 0-d
+    float64 arrays once, they save numpy converting the Python float at every call, with the
+    same result (a Python float next to float64 is float64 either way; next to float32 the two
+    would differ, so those numbers stay Python floats)."""
+    uses: dict[int, bool] = {}
+    for statement in statements:
+        name = statement.function[3:] if statement.function.startswith("np.") else ""
+        ufunc = isinstance(numpy_names.get(name), np.ufunc)
+        arrays = [v for v in statement.variables() if v.shape is not None]
+        float64 = ufunc and arrays and all(v.dtype == np.float64 for v in arrays)
+        for variable in statement.variables():
+            if variable.shape is None and variable.statement is not None:
+                uses[id(variable)] = uses.get(id(variable), True) and bool(float64)
+    return {key for key, only_float64 in uses.items() if only_float64}
+
+
+def _inline_transposes(statements: list[Statement], names: Names) -> list[Statement]:
+    """A 2-D transpose read by one statement only is written where it is read (``X.T``)."""
+    reads: dict[int, int] = defaultdict(int)
+    for statement in statements:
+        for variable in statement.variables():
+            reads[id(variable)] += 1
+    kept = []
+    for statement in statements:
+        result = statement.result
+        source = statement.arguments[0] if statement.arguments else None
+        if (statement.function == ".transpose" and len(statement.arguments) == 1 and not statement.keywords
+                and isinstance(source, Variable) and source.shape is not None and len(source.shape) == 2
+                and reads[id(result)] == 1):
+            names.inline[id(result)] = (source, ".T")
+            continue
+        kept.append(statement)
+    return kept
 
 
 def _index(index: Any, names: Names) -> str:

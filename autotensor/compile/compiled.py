@@ -35,6 +35,7 @@ from autotensor.state import per_thread, tracing_threads
 from autotensor.tensor import Tensor, leaf
 
 _TRACING_LOCK = threading.Lock()
+MAX_VARIANTS = 8  # traces kept per signature, for different guard states (train/eval, gradients ...)
 
 
 @dataclass
@@ -44,14 +45,9 @@ class Trace:
     replay: Callable[..., Any]
     source: str
     bindings: dict[str, Any]
-    guards: list[Guard] = field(default_factory=list)
     program: Program | None = None
     # The replay writes into buffers allocated once: two threads replaying at once take turns.
     lock: Any = field(default_factory=threading.Lock)
-
-    def holds(self) -> bool:
-        """Whether everything the trace was recorded under still holds (see :class:`Guard`)."""
-        return all(guard.holds() for guard in self.guards)
 
 
 class CompiledFunction:
@@ -73,13 +69,10 @@ class CompiledFunction:
             return self.function(*args, **kwargs)  # inside another trace: becomes part of it
         key = self._signature(args, kwargs, switches.grad_enabled)
         for trace in self.traces.get(key, ()):
-            if trace.holds():
-                with trace.lock:
-                    result = trace.replay(*args, **kwargs)
-                if result is not RETRACE:
-                    return result
-                self.traces[key].remove(trace)  # recorded for tensors laid out otherwise: trace anew
-                break
+            with trace.lock:
+                result = trace.replay(*args, **kwargs)
+            if result is not RETRACE:  # RETRACE: recorded under other conditions (see Guard), try the next
+                return result
         return self._trace(key, args, kwargs)
 
     @property
@@ -136,9 +129,11 @@ class CompiledFunction:
         bindings = dict(generated.namespace, new_tensor=leaf)
         namespace = dict(bindings)
         exec(code, namespace)  # noqa: S102 - our own generated code
-        trace = Trace(namespace[_function_name(self.__name__)], generated.source, bindings, tracer.guards,
-                      tracer.program)
-        self.traces.setdefault(key, []).append(trace)
+        trace = Trace(namespace[_function_name(self.__name__)], generated.source, bindings, tracer.program)
+        variants = self.traces.setdefault(key, [])
+        variants.append(trace)
+        if len(variants) > MAX_VARIANTS:  # a step whose conditions keep changing: keep the latest
+            del variants[0]
         return _eager_result(result)
 
     def _hint(self, index: int) -> str:
@@ -186,8 +181,7 @@ def guard_attribute(target: Any, attribute: str) -> None:
     trace it does nothing (and costs one read).
     """
     if tracing_threads[0] and (tracer := per_thread.switches.tracer) is not None:
-        tracer.guard(Guard(target, attribute, getattr(target, attribute),
-                           lambda obj, name=attribute: getattr(obj, name)))
+        tracer.guard(Guard(target, attribute, getattr(target, attribute)))
 
 
 def _function_name(name: str) -> str:

@@ -93,6 +93,7 @@ class Program:
     statements: list[Statement] = field(default_factory=list)
     inputs: list[Variable] = field(default_factory=list)
     outputs: Any = None                # the function's return value, variables in place of arrays
+    guards: list[Any] = field(default_factory=list)  # what the trace was recorded under (tracer.Guard)
 
     def input(self, kind: str, source: Any, value: Any, hint: str) -> Variable:
         """A new input: bound at every call to ``source`` (an argument path, a tensor, an array ...)."""

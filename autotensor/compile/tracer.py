@@ -18,7 +18,7 @@ import os
 import threading
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -47,16 +47,13 @@ _LITERALS = (type(None), bool, int, float, complex, str, type(Ellipsis), np.dtyp
 @dataclass(frozen=True)
 class Guard:
     """Something about the world outside the arguments a trace was recorded under: whether a
-    tensor had a gradient, the value of a module's ``training`` flag.  A replay needs it to
-    hold; when it does not, the function is traced anew."""
+    tensor had a gradient (``attribute`` "_grad", ``expected`` True or False), the value of a
+    module's ``training`` flag.  The replay checks it first; when it does not hold, the
+    function is traced anew (the code generator writes the check)."""
 
     target: Any
     attribute: str
     expected: Any
-    read: Callable[[Any], Any] = field(default=lambda target: None, compare=False)
-
-    def holds(self) -> bool:
-        return self.read(self.target) == self.expected
 
 
 class Tracer:
@@ -73,8 +70,8 @@ class Tracer:
         self._bound: dict[int, Variable] = {}            # id(ndarray or tensor) -> its input variable
         self._kept: list[Any] = []                       # keeps every bound object alive (ids stay valid)
         self.grads_set: dict[int, Tensor] = {}           # tensors whose .grad the trace assigned
-        self.guards: list[Guard] = []                    # what must still hold for a replay
-        self._literals: set[int] = set()                 # ids of 0-d arrays made from Python numbers
+        self.guards = self.program.guards                # what must still hold for a replay
+        self._literals: dict[int, Any] = {}              # id of a 0-d array made from a Python number -> it
         self.assigned: set[int] = set()                  # tensors whose .grad the trace assigned
 
     # ------------------------------------------------------------------ refusing
@@ -130,11 +127,11 @@ class Tracer:
         if isinstance(x, Traced):
             return leaf(x)
         if numbers and type(x) in (int, float, bool) and like is not None:
-            # A Python number next to a tensor: the engine makes it a 0-d array, which the code
-            # spells as a literal rather than binding it as a captured array.
+            # A Python number next to a tensor: the engine makes it a 0-d array of the dtype numpy
+            # gives a weak Python number there, so the code can spell the number itself.
             kind = like.data.dtype
             value = leaf(np.asarray(x, dtype=kind if kind.kind == "f" else np.result_type(kind, x)))
-            self._literals.add(id(value.data))
+            self._literals[id(value.data)] = x
             self._kept.append(value.data)
             return value
         if numbers and isinstance(x, TracedNumber):
@@ -240,7 +237,7 @@ class Tracer:
             return value.variable
         if isinstance(value, np.ndarray):
             if id(value) in self._literals:
-                return value[()]  # a numpy scalar of the same dtype, spelled as a literal
+                return self._literals[id(value)]  # the Python number it was made from, spelled as a literal
             variable = self._bound.get(id(value))
             if variable is None:
                 variable = self._bound[id(value)] = self.bind("array", value, value, "c")
@@ -334,7 +331,7 @@ class Tracer:
         tensor = self._tensor_of.get(id(tensor), tensor)
         grad = grad_data(tensor)
         if id(tensor) not in self.assigned:
-            self.guard(Guard(tensor, "_grad", grad is not None, lambda t: t._grad is not None))
+            self.guard(Guard(tensor, "_grad", grad is not None))
         if grad is None:
             return None
         if isinstance(grad, Traced):

@@ -75,6 +75,6 @@ def _formula(line: str, last: int, loss: str) -> str | None:
     if match := re.match(r"\s+db(\d+) = ", line):
         l = int(match.group(1))  # noqa: E741
         return BIAS_GRADIENT.format(l=l, next=l + 1)
-    if match := re.match(r"\s+np\.subtract\(W(\d+), \w+, out=W\1\)", line):
+    if match := re.match(r"\s+subtract\(W(\d+), \w+, W\1\)", line):
         return UPDATE.format(l=match.group(1))
     return None
