@@ -29,27 +29,38 @@ _GRAD_LOCK = threading.Lock()
 def topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
     """Every tensor that requires grad and is reachable from ``roots``, each listed before the
     inputs of its op (so consumers come before producers).  Iterative depth-first search with
-    a visited set: shared sub-graphs are visited once, any depth works."""
+    a visited set: shared sub-graphs are visited once, any depth works.
+
+    The search keeps its path in three parallel lists (nodes, their inputs, how far through
+    them it is) rather than a tuple and an iterator per node: those would be objects the
+    garbage collector tracks, and a deep graph's path would make it walk the whole graph.
+    """
     visited: set[int] = set()
     finished: list[Tensor] = []
     for root in roots:
         if id(root) in visited or not root._requires_grad:
             continue
         visited.add(id(root))
-        stack = [(root, iter(_inputs_of(root)))]
-        while stack:
-            node, pending = stack[-1]
-            for parent in pending:
+        nodes, inputs, positions = [root], [_inputs_of(root)], [0]
+        while nodes:
+            parents, position = inputs[-1], positions[-1]
+            while position < len(parents):
+                parent = parents[position]
+                position += 1
                 if parent._requires_grad and id(parent) not in visited:
                     visited.add(id(parent))
                     if parent._op is None:  # a leaf has no inputs: it is finished at once
                         finished.append(parent)
                         continue
-                    stack.append((parent, iter(_inputs_of(parent))))
+                    positions[-1] = position
+                    nodes.append(parent)
+                    inputs.append(_inputs_of(parent))
+                    positions.append(0)
                     break
             else:  # all inputs finished: the node is done
-                stack.pop()
-                finished.append(node)
+                finished.append(nodes.pop())
+                inputs.pop()
+                positions.pop()
     finished.reverse()
     return finished
 
@@ -202,6 +213,7 @@ def _run(
         if tracer is not None:
             tracer.backward_done()
     return found
+
 
 
 def _pull_back(node: Tensor, g: Any, grads: dict[int, Any], create_graph: bool, anomaly: bool) -> None:
