@@ -436,7 +436,9 @@ def _line(statement: Statement, names: Names, namespace: dict[str, Any], copies:
     keywords = [f"{key}={literal(value, names)}" for key, value in given.items()]
     callee = _alias(function, namespace)
     if out_code is not None:
-        if callee != function:  # a ufunc or np.dot: the output array is their next positional argument
+        # A ufunc's or np.dot's output array is their next positional argument (numpy 2.4 warns
+        # about that for maximum and minimum, which take it by keyword only).
+        if callee != function and callee not in ("maximum", "minimum", "fmax", "fmin"):
             spelled.append(out_code)
         else:
             keywords.append(f"out={out_code}")
