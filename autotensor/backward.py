@@ -28,39 +28,33 @@ _GRAD_LOCK = threading.Lock()
 
 def topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
     """Every tensor that requires grad and is reachable from ``roots``, each listed before the
-    inputs of its op (so consumers come before producers).  Iterative depth-first search with
-    a visited set: shared sub-graphs are visited once, any depth works.
+    inputs of its op (so consumers come before producers).  Iterative depth-first search: a
+    node is expanded once (its inputs pushed), and finished when it comes to the top again,
+    after everything pushed above it; a node pushed twice is finished once.  Any depth works.
 
-    The search keeps its path in three parallel lists (nodes, their inputs, how far through
-    them it is) rather than a tuple and an iterator per node: those would be objects the
-    garbage collector tracks, and a deep graph's path would make it walk the whole graph.
+    The stack holds the nodes themselves, nothing per node that the garbage collector tracks
+    (a tuple or an iterator per node would be long-lived on a deep graph's path and make it
+    walk the whole graph).
     """
-    visited: set[int] = set()
+    expanded: set[int] = set()
+    done: set[int] = set()
     finished: list[Tensor] = []
-    for root in roots:
-        if id(root) in visited or not root._requires_grad:
+    stack = [root for root in reversed(roots) if root._requires_grad]
+    while stack:
+        node = stack[-1]
+        key = id(node)
+        if key in expanded:
+            stack.pop()
+            if key not in done:
+                done.add(key)
+                finished.append(node)
             continue
-        visited.add(id(root))
-        nodes, inputs, positions = [root], [_inputs_of(root)], [0]
-        while nodes:
-            parents, position = inputs[-1], positions[-1]
-            while position < len(parents):
-                parent = parents[position]
-                position += 1
-                if parent._requires_grad and id(parent) not in visited:
-                    visited.add(id(parent))
-                    if parent._op is None:  # a leaf has no inputs: it is finished at once
-                        finished.append(parent)
-                        continue
-                    positions[-1] = position
-                    nodes.append(parent)
-                    inputs.append(_inputs_of(parent))
-                    positions.append(0)
-                    break
-            else:  # all inputs finished: the node is done
-                finished.append(nodes.pop())
-                inputs.pop()
-                positions.pop()
+        expanded.add(key)
+        if node._op is None:  # a leaf has no inputs
+            continue
+        for parent in _inputs_of(node):
+            if parent._requires_grad and id(parent) not in expanded:
+                stack.append(parent)
     finished.reverse()
     return finished
 
