@@ -16,7 +16,7 @@ from autotensor.errors import (
 )
 from autotensor.gradcheck import GradcheckResult, gradcheck, gradgradcheck
 from autotensor.ops import (
-    abs, add, broadcast_to, clip, concatenate, div, exp, getitem, leaky_relu, linear, log, log_softmax,
+    abs, add, astype, broadcast_to, clip, clone, concatenate, div, exp, getitem, leaky_relu, linear, log, log_softmax,
     logsumexp, matmul, max, maximum, mean, min, minimum, mul, neg, pow, relu, reshape, sigmoid,
     softmax, softplus, sqrt, stack, sub, sum, swapaxes, tanh, transpose, where,
 )
@@ -31,7 +31,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AnomalyError", "ArgumentError", "AutotensorError", "DTypeError", "GradcheckResult", "GraphError",
     "IndexingError", "ShapeError", "CompiledFunction", "TraceError", "arrays", "compile", "grads", "guard_attribute", "replayed",
-    "Tensor", "abs", "add", "as_tensor", "broadcast_to", "clip", "concatenate", "detect_anomaly",
+    "Tensor", "abs", "add", "as_tensor", "astype", "broadcast_to", "clip", "clone", "concatenate", "detect_anomaly",
     "div", "enable_grad", "exp", "getitem", "grad", "gradcheck", "gradgradcheck", "is_grad_enabled",
     "leaky_relu", "linear", "log", "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min",
     "minimum", "mul", "name_scope", "neg", "no_grad", "pow", "relu", "reshape", "set_grad_enabled", "sigmoid", "softmax",
