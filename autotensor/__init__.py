@@ -24,6 +24,7 @@ from autotensor.state import detect_anomaly, enable_grad, is_grad_enabled, name_
 from autotensor.conversion import as_tensor
 from autotensor.broadcasting import unbroadcast
 from autotensor.custom_ops import custom_op
+from autotensor.functional import hessian, hvp, jacobian, jvp, vjp
 from autotensor.compile import CompiledFunction, compile, guard_attribute, replayed  # noqa: A004 - at.compile
 from autotensor.tensor import arrays, grads
 from autotensor import viz  # graph drawing; imports the graphviz package only when drawing
@@ -35,9 +36,9 @@ __all__ = [
     "IndexingError", "ShapeError", "CompiledFunction", "TraceError", "arrays", "compile", "grads", "guard_attribute", "replayed",
     "Tensor", "abs", "add", "as_tensor", "astype", "broadcast_to", "clip", "clone", "concatenate", "custom_op",
     "detect_anomaly",
-    "div", "enable_grad", "exp", "getitem", "grad", "gradcheck", "gradgradcheck", "is_grad_enabled",
-    "leaky_relu", "linear", "log", "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min",
+    "div", "enable_grad", "exp", "getitem", "grad", "gradcheck", "gradgradcheck", "hessian", "hvp",
+    "is_grad_enabled", "jacobian", "jvp", "leaky_relu", "linear", "log", "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min",
     "minimum", "mul", "name_scope", "neg", "no_grad", "pow", "relu", "reshape", "set_grad_enabled", "sigmoid", "softmax",
     "softplus", "sqrt", "stack", "sub", "sum", "swapaxes", "tanh", "topological_order", "transpose",
-    "unbroadcast", "viz", "where",
+    "unbroadcast", "vjp", "viz", "where",
 ]
