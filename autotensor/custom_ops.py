@@ -44,7 +44,7 @@ import numpy as np
 
 from autotensor.conversion import as_tensor, describe
 from autotensor.errors import ArgumentError, AutotensorError, DTypeError, IndexingError
-from autotensor.registry import REGISTRY, Op, Rule, Sample, register
+from autotensor.registry import REGISTRY, Rule, Sample, register
 from autotensor.state import per_thread, tracing_threads
 from autotensor.tensor import Tensor, TensorLike, record
 

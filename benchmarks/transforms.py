@@ -107,13 +107,11 @@ def report(results: dict[str, Any]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="short run")
-    args = parser.parse_args(argv)
-    results = run(quick=args.quick)
-    print(describe_machine(machine()))
-    print()
-    print(report(results))
+    """``--quick``: short samples.  Prints the machine and the table; returns the results."""
+    quick = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    quick.add_argument("--quick", action="store_true", help="short run")
+    results = run(quick=quick.parse_args(argv).quick)
+    print(f"{describe_machine(machine())}\n\n{report(results)}")
     return results
 
 
