@@ -70,7 +70,8 @@ def custom_op(
     if not callable(forward):
         raise DTypeError(f"custom_op {name}: forward must be a function of ndarrays, got {describe(forward)}")
     if not isinstance(vjps, (list, tuple)) or not vjps or not all(callable(rule) for rule in vjps):
-        raise DTypeError(f"custom_op {name}: vjps must be a non-empty list of rules, one per input, got {describe(vjps)}")
+        raise DTypeError(f"custom_op {name}: vjps must be a non-empty list of rules, one per input, "
+                         f"got {describe(vjps)}")
     if saves not in ("", "inputs", "output", "inputs+output"):
         raise ArgumentError(f"custom_op {name}: saves must be 'inputs', 'output', 'inputs+output' or '', got {saves!r}")
     signature = _signature_of(name, forward, len(vjps))

@@ -146,7 +146,8 @@ def vjp(fn: Function, *primals: Any, create_graph: bool = False) -> tuple[Any, C
     count = len(evaluation.outputs)
 
     def vjp_fn(cotangents: Any) -> tuple[Tensor, ...]:
-        given = tuple(cotangents) if isinstance(cotangents, (tuple, list)) and evaluation.several_outputs else (cotangents,)
+        several = evaluation.several_outputs and isinstance(cotangents, (tuple, list))
+        given = tuple(cotangents) if several else (cotangents,)
         if len(given) != count:
             raise ArgumentError(f"vjp: fn returned {count} output(s), vjp_fn got {len(given)} cotangent(s)")
         return evaluation.pull_back(

@@ -74,8 +74,8 @@ class TensorHabits:
         return self.data.tolist()
 
     def argmax(self: Tensor, axis: int | None = None, keepdims: bool = False) -> np.ndarray:  # type: ignore[misc]
-        """Indices of the largest values along ``axis`` (None: of the flattened values), an
-        ndarray: indices carry no gradient."""
+        """Indices of the largest values along ``axis`` (None: of the flattened values, a 0-d
+        array), an ndarray: indices carry no gradient."""
         return _arg_extremum("argmax", np.argmax, self, axis, keepdims)
 
     def argmin(self: Tensor, axis: int | None = None, keepdims: bool = False) -> np.ndarray:  # type: ignore[misc]
@@ -122,4 +122,5 @@ def _arg_extremum(name: str, function: Any, tensor: Tensor, axis: Any, keepdims:
         axis = one_axis(name, axis, tensor.ndim)
     if (tensor.data.size if axis is None else tensor.shape[axis]) == 0:
         raise ShapeError(f"{name}: no elements to choose from along axis {axis} of a tensor of shape {tensor.shape}")
-    return function(tensor.data, axis=axis, keepdims=bool(keepdims))
+    found = function(tensor.data, axis=axis, keepdims=bool(keepdims))
+    return np.asarray(found) if isinstance(found, np.generic) else found  # always an array, 0-d for one index

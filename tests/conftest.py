@@ -18,7 +18,9 @@ if os.environ.get("CI") == "true":
 @pytest.fixture(autouse=True)
 def registry_as_it_was():
     """Ops a test registers (at.custom_op, README examples) are gone after it: the registry-wide
-    tests, which iterate the registry, never see another test's ops."""
+    tests, which iterate the registry, never see another test's ops.  (Register ops inside tests
+    or fixtures: a registration at a test module's import would reach the tables that other
+    modules build from the registry while pytest collects them.)"""
     with registry.isolated():
         yield
 

@@ -18,7 +18,8 @@ try:
 except ImportError:  # the finite-difference checks still run
     torch = None
 
-pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")  # torch.func's import
+# torch.func's import warns about torch.jit.script
+pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
 RNG = np.random.default_rng(11)
 W = RNG.uniform(-1.0, 1.0, size=(2, 3))
 TOLERANCE = {"rtol": 1e-6, "atol": 1e-8}  # against central differences
@@ -52,7 +53,8 @@ CASES = [
          lambda x: (x.exp(), (x ** 2).sum()), (RNG.uniform(-1, 1, size=(2, 2)),)),
     Case("0-d -> 0-d", lambda x: 2.0 * x ** 3, lambda x: 2.0 * x ** 3, (np.array(0.7),)),
     Case("broadcast 3x1 . 4 -> 3x4, two outputs", lambda x, y: ((x * y + x).tanh(), x.sigmoid()),
-         lambda x, y: ((x * y + x).tanh(), x.sigmoid()), (RNG.uniform(-1, 1, size=(3, 1)), RNG.uniform(-1, 1, size=4)), True),
+         lambda x, y: ((x * y + x).tanh(), x.sigmoid()),
+         (RNG.uniform(-1, 1, size=(3, 1)), RNG.uniform(-1, 1, size=4)), True),
 ]
 SCALAR_CASES = [
     Case("logsumexp + squares", lambda x: x.logsumexp() + 0.1 * (x ** 2).sum(),
@@ -181,7 +183,8 @@ def test_vjp_and_jvp_agree_with_torch_func(case: Case) -> None:
     their_outputs, their_vjp_fn = torch.func.vjp(case.theirs, *_torch_inputs(case))
     assert_same(arrays_of(outputs), arrays_of(their_outputs), EXACT)
     cotangents = _random_like(arrays_of(outputs), seed=3)
-    their_cotangents = tuple(torch.tensor(c) for c in cotangents) if isinstance(cotangents, tuple) else torch.tensor(cotangents)
+    their_cotangents = (tuple(torch.tensor(c) for c in cotangents) if isinstance(cotangents, tuple)
+                        else torch.tensor(cotangents))
     assert_same(arrays_of(vjp_fn(cotangents)), arrays_of(their_vjp_fn(their_cotangents)), EXACT)
     tangents = _random_like(case.inputs, seed=4)
     _, pushed = at.jvp(case.ours, case.inputs, tangents)
@@ -211,10 +214,9 @@ def test_hvp_is_the_hessian_times_v_and_gives_the_value(case: Case) -> None:
     vectors = _random_like(case.inputs, seed=5)
     value, product = at.hvp(case.ours, case.argument, vectors if case.several_inputs else vectors[0])
     np.testing.assert_allclose(value.data, _outputs(case.ours, list(case.inputs))[0], **EXACT)
-    hessian = arrays_of(at.hessian(case.ours, case.argument))
-    rows = hessian if case.several_inputs else (hessian,)
-    expected = tuple(sum(np.tensordot(block, v, axes=v.ndim) for block, v in zip(row if case.several_inputs else (row,), vectors))
-                     for row in rows)
+    blocks = arrays_of(at.hessian(case.ours, case.argument))
+    blocks = blocks if case.several_inputs else ((blocks,),)
+    expected = tuple(sum(np.tensordot(block, v, axes=v.ndim) for block, v in zip(row, vectors)) for row in blocks)
     assert_same(arrays_of(product), expected if case.several_inputs else expected[0], EXACT)
 
 
