@@ -31,7 +31,8 @@ sample inputs (:mod:`autotensor.registry`):
 
 Errors in the forward function on the caller's input become the library's errors naming the op
 (a ValueError an :class:`ArgumentError`, a TypeError a :class:`DTypeError`, an IndexError an
-:class:`IndexingError`); a custom op has one output.  ``at.registry.unregister(name)`` removes it.
+:class:`IndexingError`).  A custom op has one output; an integer or boolean output is a
+constant (it carries no gradient).  ``at.registry.unregister(name)`` removes it.
 """
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ from autotensor.conversion import as_tensor, describe
 from autotensor.errors import ArgumentError, AutotensorError, DTypeError, IndexingError
 from autotensor.registry import REGISTRY, Rule, Sample, register
 from autotensor.state import per_thread, tracing_threads
-from autotensor.tensor import Tensor, TensorLike, record
+from autotensor.tensor import Tensor, TensorLike, leaf, record
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
 _CALLER_ERRORS = ((ValueError, ArgumentError), (TypeError, DTypeError), (IndexError, IndexingError))
@@ -134,6 +135,8 @@ def _applier(name: str, forward: Callable[..., Any], signature: inspect.Signatur
         data = _output(name, data)
         if any(np.may_share_memory(data, array) for array in arrays):
             data = data.copy()  # a view of an input would let an edit of one change the other unseen
+        if data.dtype.kind != "f":
+            return leaf(data)  # integers and booleans carry no gradient: a constant
         return record(data, apply.op, tensors, params or None)  # type: ignore[attr-defined]
 
     apply.__name__ = apply.__qualname__ = name

@@ -191,6 +191,13 @@ def test_an_input_edited_after_the_forward_pass_is_refused_by_backward() -> None
         y.sum().backward()
 
 
+def test_an_integer_output_is_a_constant() -> None:
+    rounded = at.custom_op("rounded", lambda x: np.rint(x).astype(np.int64), [lambda g, out, x: g * 0.0],
+                           samples=[(POINTS,)])
+    out = rounded(at.Tensor([0.4, 1.6], requires_grad=True))
+    assert out.tolist() == [0, 2] and out.dtype == np.int64 and not out.requires_grad
+
+
 def test_a_forward_returning_its_input_gives_a_copy() -> None:
     identity = at.custom_op("identity", lambda x: x, [lambda g, out, x: g], samples=[(POINTS,)], saves="")
     x = at.Tensor(POINTS.copy(), requires_grad=True)
