@@ -18,10 +18,10 @@ recording it (a backward pass with ``create_graph=True`` from an upstream gradie
 requires grad) gives a graph whose vector-Jacobian product with ``v`` is
 ``d <J^T u, v> / du = J v``.  The cost: the forward pass, a recorded backward pass (the rules
 run on Tensors and build a graph), and a backward pass through that graph alone (``grad``
-pulls gradients back only towards its inputs, here ``u``, so the forward graph is not walked
-again).  ``benchmarks/transforms.py`` measures 1.3-2.6x the time of one vjp (forward and
-backward) on small networks; a forward-mode rule per op would be faster but would put every
-op's derivative in two places.
+pulls gradients back only towards its inputs, here ``u``, so no forward op's rule runs again).
+``benchmarks/transforms.py`` measures 1.3x (a wide network, bound by arithmetic) to 2.6x (a
+chain of tiny ops, bound by per-op overhead) the time of one vjp, forward and backward; a
+forward-mode rule per op would be faster but would put every op's derivative in two places.
 
 ``jacobian`` builds one row per output element by vector-Jacobian products with the unit
 vectors (reusing one recorded forward pass); ``hessian`` is the jacobian of the gradient;
