@@ -16,12 +16,15 @@ from autotensor.errors import (
 )
 from autotensor.gradcheck import GradcheckResult, gradcheck, gradgradcheck
 from autotensor.ops import (
-    abs, add, broadcast_to, clip, concatenate, div, exp, getitem, leaky_relu, linear, log, log_softmax,
+    abs, add, astype, broadcast_to, clip, clone, concatenate, div, exp, getitem, leaky_relu, linear, log, log_softmax,
     logsumexp, matmul, max, maximum, mean, min, minimum, mul, neg, pow, relu, reshape, sigmoid,
     softmax, softplus, sqrt, stack, sub, sum, swapaxes, tanh, transpose, where,
 )
 from autotensor.state import detect_anomaly, enable_grad, is_grad_enabled, name_scope, no_grad, set_grad_enabled
 from autotensor.conversion import as_tensor
+from autotensor.broadcasting import unbroadcast
+from autotensor.custom_ops import custom_op
+from autotensor.functional import hessian, hvp, jacobian, jvp, vjp
 from autotensor.compile import CompiledFunction, compile, guard_attribute, replayed  # noqa: A004 - at.compile
 from autotensor.tensor import arrays, grads
 from autotensor import viz  # graph drawing; imports the graphviz package only when drawing
@@ -31,10 +34,11 @@ __version__ = "0.1.0"
 __all__ = [
     "AnomalyError", "ArgumentError", "AutotensorError", "DTypeError", "GradcheckResult", "GraphError",
     "IndexingError", "ShapeError", "CompiledFunction", "TraceError", "arrays", "compile", "grads", "guard_attribute", "replayed",
-    "Tensor", "abs", "add", "as_tensor", "broadcast_to", "clip", "concatenate", "detect_anomaly",
-    "div", "enable_grad", "exp", "getitem", "grad", "gradcheck", "gradgradcheck", "is_grad_enabled",
-    "leaky_relu", "linear", "log", "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min",
+    "Tensor", "abs", "add", "as_tensor", "astype", "broadcast_to", "clip", "clone", "concatenate", "custom_op",
+    "detect_anomaly",
+    "div", "enable_grad", "exp", "getitem", "grad", "gradcheck", "gradgradcheck", "hessian", "hvp",
+    "is_grad_enabled", "jacobian", "jvp", "leaky_relu", "linear", "log", "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min",
     "minimum", "mul", "name_scope", "neg", "no_grad", "pow", "relu", "reshape", "set_grad_enabled", "sigmoid", "softmax",
     "softplus", "sqrt", "stack", "sub", "sum", "swapaxes", "tanh", "topological_order", "transpose",
-    "viz", "where",
+    "unbroadcast", "vjp", "viz", "where",
 ]

@@ -18,6 +18,7 @@ import numpy as np
 from autotensor.broadcasting import _ones
 from autotensor.conversion import raw, to_array
 from autotensor.errors import AnomalyError, GraphError, ShapeError
+from autotensor.hooks import run_hooks
 from autotensor.state import per_thread
 from autotensor.tensor import Tensor, TensorLike, grad_data, leaf
 
@@ -171,6 +172,7 @@ def _run(
         _accumulate(grads, id(root), _seed(root, None if root_grads is None else root_grads[number], create_graph))
     order = topological_order(roots)  # raises before anything is written if the graph was freed
     target_ids = None if targets is None else {id(t) for t in targets}
+    wanted = None if target_ids is None else _leading_to(order, target_ids)
     found: dict[int, Any] = {}
     switches = per_thread.switches
     previous_mode = switches.grad_enabled
@@ -186,6 +188,8 @@ def _run(
             g = grads.pop(id(node), None)
             if g is None:
                 continue  # reachable, but only through inputs that carried no gradient
+            if node._hooks is not None:  # the one check per node hooks cost when there are none
+                g = run_hooks(node, g, create_graph)
             if tracer is not None:
                 tracer.gradient(node, g)
             if target_ids is not None:
@@ -197,7 +201,7 @@ def _run(
                 else:
                     tracer.store_grad(node, g)
             if node._op is not None:
-                _pull_back(node, g, grads, create_graph, anomaly)
+                _pull_back(node, g, grads, create_graph, anomaly, wanted)
                 if not retain_graph:
                     node._parents = None
                     node._params = None
@@ -210,8 +214,22 @@ def _run(
 
 
 
-def _pull_back(node: Tensor, g: Any, grads: dict[int, Any], create_graph: bool, anomaly: bool) -> None:
-    """Apply the node's derivative rules, adding each input's share into ``grads``."""
+def _leading_to(order: list[Tensor], target_ids: set[int]) -> set[int]:
+    """The ids of the nodes in ``order`` from which a target can be reached (the targets too):
+    ``grad`` pulls gradients back only into these, not into the rest of the graph (when the
+    outputs of a recorded backward pass are differentiated with respect to its upstream
+    gradient, as ``jvp`` does, that skips the whole forward graph)."""
+    wanted = set(target_ids)
+    for node in reversed(order):  # producers before consumers
+        if node._op is not None and id(node) not in wanted and any(id(p) in wanted for p in node._parents):
+            wanted.add(id(node))
+    return wanted
+
+
+def _pull_back(node: Tensor, g: Any, grads: dict[int, Any], create_graph: bool, anomaly: bool,
+               wanted: set[int] | None = None) -> None:
+    """Apply the node's derivative rules, adding each input's share into ``grads`` (only for the
+    inputs in ``wanted``, if given: those that lead to a target of ``grad``)."""
     op = node._op
     parents = node._parents
     # Values the rules read must not have been edited in place since the forward pass: an
@@ -233,7 +251,7 @@ def _pull_back(node: Tensor, g: Any, grads: dict[int, Any], create_graph: bool, 
     params = node._params
     rules = None if op.variadic else op.vjps
     for argnum, parent in enumerate(parents):
-        if not parent._requires_grad:
+        if not parent._requires_grad or (wanted is not None and id(parent) not in wanted):
             continue
         rule = op.rule(argnum) if rules is None else rules[argnum]
         contribution = rule(g, out, *values, **params) if params else rule(g, out, *values)

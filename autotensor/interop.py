@@ -163,7 +163,10 @@ _FUNCTIONS: dict[Callable[..., Any], Callable[..., Any]] = {
     np.transpose: lambda a, axes=None: ops.transpose(a, axes),
     np.swapaxes: lambda a, axis1, axis2: ops.swapaxes(a, axis1, axis2),
     np.broadcast_to: lambda array, shape, subok=False: ops.broadcast_to(array, shape),
+    np.copy: lambda a, order="K", subok=False: ops.clone(a),
 }
+if hasattr(np, "astype"):  # numpy >= 2.1
+    _FUNCTIONS[np.astype] = lambda x, dtype, copy=True, device=None: ops.astype(x, dtype)
 _FUNCTIONS_WITHOUT_GRADIENT = {
     np.shape, np.ndim, np.size, np.argmax, np.argmin, np.argsort, np.nonzero, np.flatnonzero,
     np.count_nonzero, np.allclose, np.isclose, np.array_equal, np.array_equiv, np.any, np.all,

@@ -165,6 +165,12 @@ class TensorMethods:
     def matmul(self, other: TensorLike) -> Tensor:
         return ops.matmul(self, other)
 
+    def clone(self) -> Tensor:
+        return ops.clone(self)
+
+    def astype(self, dtype: Any) -> Tensor:
+        return ops.astype(self, dtype)
+
 
 def _raw(other: Any) -> Any:
     """The array behind a Tensor operand of a comparison (anything else as it is)."""

@@ -17,10 +17,15 @@ An op is registered right below its forward function, with
   including broadcast and 1-D shapes.  ``gradcheck`` runs every sample, so an op cannot be
   registered unchecked; ``tests/test_registry.py`` also fails on an exported op that is not
   registered.
+
+Users add ops of their own with :func:`autotensor.custom_op` (``custom=True`` here); those can
+be removed again (:func:`unregister`), and :func:`isolated` undoes every registration made
+inside it (the test suite runs each test inside it, so no test's ops reach another's).
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +55,7 @@ class Op:
     variadic: bool = False
     view: bool = False
     samples: list[Sample] = field(default_factory=list)
+    custom: bool = False  # registered by at.custom_op (not one of the engine's own)
 
     @property
     def composite(self) -> bool:
@@ -87,6 +93,7 @@ def register(
     samples: Sequence[Sample] = (),
     variadic: bool = False,
     view: bool = False,
+    custom: bool = False,
 ) -> Op:
     """Enter an op in the registry (once) and return it for the forward function to record."""
     if name in REGISTRY:
@@ -96,9 +103,31 @@ def register(
     if view and "output" in saves:
         # A view's counter is its base's, so "edited since the forward pass" cannot be read off it.
         raise ValueError(f"op {name!r}: an op whose output is a view cannot save its output")
-    op = Op(name, function, tuple(vjps), saves, variadic, view, list(samples))
+    op = Op(name, function, tuple(vjps), saves, variadic, view, list(samples), custom)
     REGISTRY[name] = op
     return op
+
+
+def unregister(name: str) -> None:
+    """Remove an op that :func:`autotensor.custom_op` registered (the engine's own stay)."""
+    from autotensor.errors import ArgumentError
+
+    op = REGISTRY.get(name)
+    if op is None or not op.custom:
+        what = "is not registered" if op is None else "is one of the engine's own ops"
+        raise ArgumentError(f"unregister: op {name!r} {what}; only ops added with at.custom_op can be removed")
+    del REGISTRY[name]
+
+
+@contextlib.contextmanager
+def isolated() -> Iterator[None]:
+    """Undo, on exit, every registration and removal made inside (tests, notebooks' experiments)."""
+    before = dict(REGISTRY)
+    try:
+        yield
+    finally:
+        REGISTRY.clear()
+        REGISTRY.update(before)
 
 
 # ---------------------------------------------------------------- sample inputs

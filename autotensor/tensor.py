@@ -16,7 +16,9 @@ one-element list, a mutable integer cell that several tensors can hold.
 
 The operators and op methods (``x + y``, ``x.tanh()``) are in :mod:`autotensor.methods`; the
 numpy protocols (``__array__``, ``__array_ufunc__``, ``__array_function__``) in
-:mod:`autotensor.interop`.
+:mod:`autotensor.interop`; display, formatting and the everyday conveniences (``repr``,
+``f"{loss:.4f}"``, ``tolist``, ``zero_``, ``argmax``, ``register_hook``) in
+:mod:`autotensor.habits`.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Union
 import numpy as np
 
 from autotensor.errors import AnomalyError, DTypeError, GraphError, ShapeError
+from autotensor.habits import TensorHabits
 from autotensor.methods import TensorMethods
 from autotensor.state import per_thread, tracing_threads
 
@@ -39,7 +42,7 @@ requires_grad_changes = [0]
 VersionCounter = list  # [number of in-place edits], shared by a tensor and its views
 
 
-class Tensor(TensorMethods):
+class Tensor(TensorMethods, TensorHabits):
     """An n-dimensional array that records the ops applied to it, for reverse-mode autodiff.
 
     ``Tensor(data, requires_grad=False, dtype=None, name=None)``.  Python data (numbers, lists)
@@ -52,7 +55,7 @@ class Tensor(TensorMethods):
 
     __slots__ = (
         "data", "_grad", "name", "scope", "_requires_grad", "_retains_grad", "_version",
-        "_op", "_parents", "_params", "_saved_versions", "_trace", "__weakref__",
+        "_op", "_parents", "_params", "_saved_versions", "_trace", "_hooks", "__weakref__",
     )
     # Let numpy hand ``ndarray + Tensor`` and ``ndarray @ Tensor`` to us (see __array_ufunc__).
     __array_priority__ = 1000
@@ -74,6 +77,7 @@ class Tensor(TensorMethods):
         self._params: dict[str, Any] | None = None
         self._saved_versions: tuple[int, ...] | None = None
         self._trace: str | None = None
+        self._hooks: dict[int, Any] | None = None  # gradient hooks (autotensor.hooks), rarely any
         if requires_grad:
             self.requires_grad = True
 
@@ -203,19 +207,6 @@ class Tensor(TensorMethods):
         return _interop.array_function(function, types, args, kwargs)
 
     # ----------------------------------------------------------------- Python protocols
-    def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", precision=6, threshold=20)
-        extras = []
-        if self.name:
-            extras.append(f"name={self.name!r}")
-        if self._op is not None:
-            extras.append(f"op={self._op.name}")
-        elif self._requires_grad:
-            extras.append("requires_grad=True")
-        if self.data.dtype != np.float64:
-            extras.append(f"dtype={self.data.dtype}")
-        return f"Tensor({body}{''.join(', ' + e for e in extras)})"
-
     def __len__(self) -> int:
         if self.data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
@@ -292,10 +283,10 @@ class Tensor(TensorMethods):
         """The value to write, after checking that the edit is allowed and the target writable."""
         other_needs_grad = isinstance(other, Tensor) and other._requires_grad
         if per_thread.switches.grad_enabled and (self._requires_grad or other_needs_grad):
+            rewrite = f"write `x = x {what[:-1]} y` to record it, or " if what.endswith("=") else ""
             raise GraphError(
                 f"{what}: in-place edit of a tensor of shape {self.shape} that takes part in "
-                f"gradient recording; write `x = x {what.rstrip('=')} y` to record it, or wrap "
-                f"parameter updates in `with at.no_grad():`"
+                f"gradient recording; {rewrite}wrap parameter updates in `with at.no_grad():`"
             )
         if not self.data.flags.writeable:
             raise GraphError(f"{what}: the tensor of shape {self.shape} holds a read-only array")
@@ -350,6 +341,7 @@ def record(data: Any, op: Op, parents: tuple[Tensor, ...], params: dict[str, Any
     out.scope = switches.scope
     out._retains_grad = False
     out._trace = None
+    out._hooks = None
     # A view shares its base's counter, with or without recording (an edit through either is
     # an edit of both); everything else starts a counter of its own.
     out._version = parents[0]._version if op.view and np.may_share_memory(data, parents[0].data) else [0]
@@ -390,6 +382,7 @@ def leaf(data: np.ndarray) -> Tensor:
     out._retains_grad = False
     out._version = [0]
     out._trace = None
+    out._hooks = None
     _make_constant(out)
     return out
 

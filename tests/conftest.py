@@ -7,11 +7,23 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from autotensor import registry
+
 # CI replays a fixed set of examples (derandomized) so a submission is judged on the same cases
 # every run; local runs keep exploring new examples and report any counterexample they find.
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
 if os.environ.get("CI") == "true":
     settings.load_profile("ci")
+
+@pytest.fixture(autouse=True)
+def registry_as_it_was():
+    """Ops a test registers (at.custom_op, README examples) are gone after it: the registry-wide
+    tests, which iterate the registry, never see another test's ops.  (Register ops inside tests
+    or fixtures: a registration at a test module's import would reach the tables that other
+    modules build from the registry while pytest collects them.)"""
+    with registry.isolated():
+        yield
+
 
 REAL_CAR_CSV = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "car_features.csv"
 

@@ -113,6 +113,8 @@ def binary(reference: Callable[..., Any], **options: Any) -> Entry:
     return elementwise(reference, ds.broadcasting(), **options)
 
 
+CAST_DTYPES = st.fixed_dictionaries({"dtype": st.sampled_from([np.float32, np.float64])})
+"""astype between the floating dtypes (to an integer dtype it makes a constant)."""
 LEAKY_SLOPES = st.fixed_dictionaries({}, optional={"slope": st.sampled_from([0.01, 0.1, 0.25, 2.0, 0.0, -0.5])})
 """The default slope (no argument), small, large, zero and negative slopes."""
 
@@ -181,6 +183,9 @@ TABLE: dict[str, Entry | NotCompared] = {
     "transpose": Entry(ds.transpose_arguments(), _torch_transpose),
     "swapaxes": Entry(ds.swapaxes_arguments(), lambda x, axis1, axis2: torch.swapaxes(x, axis1, axis2)),
     "broadcast_to": Entry(ds.broadcast_to_arguments(), lambda x, shape: torch.broadcast_to(x, shape)),
+    "clone": elementwise(torch.clone),
+    "astype": elementwise(lambda x, dtype: x.to(torch.float32 if dtype is np.float32 else torch.float64),
+                          ds.elementwise(params=CAST_DTYPES)),
     # indexing: repeated, negative and empty index lists, masks, negative steps, None, Ellipsis
     "getitem": Entry(ds.getitem_arguments(), _torch_getitem, examples=200),  # the most ways to go wrong
     "scatter_add": Entry(ds.scatter_add_arguments(), _torch_scatter_add),

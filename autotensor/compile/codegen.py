@@ -299,6 +299,8 @@ def _guard_checks(program: Program, namespace: dict[str, Any]) -> list[str]:
             conditions.append(f"{_tensor_reference(guard.target, namespace)}._grad {test}")
         elif isinstance(guard.expected, bool):
             conditions.append(f"{_object(guard.target, namespace)}.{guard.attribute} is not {guard.expected}")
+        elif isinstance(guard.expected, (int, str)):
+            conditions.append(f"{_object(guard.target, namespace)}.{guard.attribute} != {guard.expected!r}")
         else:
             conditions.append(f"{_object(guard.target, namespace)}.{guard.attribute} != "
                               f"{_object(guard.expected, namespace)}")

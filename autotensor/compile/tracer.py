@@ -26,6 +26,7 @@ import numpy as np
 from autotensor.compile.program import Program, Statement, Variable
 from autotensor.compile.values import Traced, TracedNumber
 from autotensor.errors import TraceError
+from autotensor.hooks import HookState
 from autotensor.state import per_thread
 from autotensor.tensor import Tensor, grad_data, leaf
 
@@ -148,6 +149,9 @@ class Tracer:
         proxy._requires_grad = tensor._requires_grad
         proxy._version = tensor._version  # the same memory: the same counter
         proxy.name, proxy.scope = tensor.name, tensor.scope
+        proxy._hooks = tensor._hooks  # its gradient hooks run (on traced values) as the tensor's would
+        if tensor._requires_grad:  # a hook registered or removed later makes this trace stale
+            self.guard(Guard(HookState, "changes", HookState.watch(tensor)))
         self._proxies[id(tensor)] = proxy
         self._tensor_of[id(proxy)] = tensor
         self._bound[id(tensor.data)] = variable

@@ -1,5 +1,6 @@
 """Every differentiable op of the engine; each is registered (with its rules and samples) in
 the module that defines it, so importing this package fills the registry."""
+from autotensor.ops.copies import astype, clone
 from autotensor.ops.elementwise import (
     abs, add, clip, div, exp, leaky_relu, log, maximum, minimum, mul, neg, pow, relu, sigmoid,
     softplus, sqrt, sub, tanh, where,
@@ -11,7 +12,7 @@ from autotensor.ops.shape import (
 )
 
 __all__ = [
-    "abs", "add", "broadcast_to", "clip", "concatenate", "div", "exp", "getitem", "leaky_relu",
+    "abs", "add", "astype", "broadcast_to", "clip", "clone", "concatenate", "div", "exp", "getitem", "leaky_relu",
     "linear", "log", "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "mul",
     "neg", "pow", "relu", "reshape", "scatter_add", "sigmoid", "softmax", "softplus", "sqrt",
     "stack", "sub", "sum", "swapaxes", "tanh", "transpose", "where",
