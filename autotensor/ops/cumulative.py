@@ -9,10 +9,11 @@ Dividing by the input (``d prod / dx_k = prod / x_k``) is 0 / 0 at a zero.  So:
   derivatives (the Hessian of prod) are exact too.
 * ``cumprod``: y_i = x_1 ... x_i, and d/dx_k sum_i g_i y_i = sum_{i >= k} g_i y_i / x_k before the
   first zero z of a slice (the reversed running sum of g y, divided by x_k).  At z itself it is
-  the reversed running sum of g times the running product of x with x_z replaced by 1.  After
-  z every term holds x_z = 0, so the value is 0; but its derivative along x_z is not, so the
-  recorded rule adds x_z times that derivative (0 in value), which makes second derivatives
-  exact too.  No Python branch looks at the values: masks do the choosing.
+  the reversed running sum of g times the running product of x with x_z replaced by 1; after z
+  every term holds x_z = 0.  Masks do the choosing (no Python branch looks at the values).  The
+  recorded backward pass (second derivatives) uses the O(n^2) products of all values but one
+  instead, a polynomial in x whose derivatives are exact at zeros and free of the division's
+  rounding, as PyTorch does.
 
 numpy's conventions: ``axis=None`` flattens for cumsum and cumprod and reduces every axis for
 prod; integer input stays integer, as in numpy.
@@ -23,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from autotensor.conversion import as_tensor, raw
+from autotensor.conversion import as_tensor
 from autotensor.ops.axes import Axis, one_axis, reduction_axes
 from autotensor.ops.reductions import _reduction_samples, _spread
 from autotensor.registry import Sample, register, uniform
@@ -80,31 +81,37 @@ def cumprod(x: TensorLike, axis: int | None = None) -> Tensor:
     return record(np.cumprod(x.data, axis=axis), CUMPROD, (x,), {"axis": axis})
 
 
-def _cumprod_first_order(g: Any, out: Any, x: Any, axis: int) -> tuple[Any, Any, Any]:
-    """The gradient before and at each slice's first zero (exact values everywhere, 0 after the
-    first zero), and the masks: at the first zero, after it."""
-    zero = raw(x) == 0
-    seen = np.cumsum(zero, axis)
-    before, first = seen == 0, zero & (seen == 1)
-    grad = np.where(before, _reversed_cumsum(g * out, axis) / np.where(before, x, 1), 0)
-    without_zero = np.where(first, 1, x)
-    grad = grad + np.where(first, _reversed_cumsum(g * np.cumprod(without_zero, axis), axis), 0)
-    return grad, first, (seen > 0) & ~first
-
-
 def _cumprod_vjp(g: Any, out: Any, x: Any, axis: int | None) -> Any:
     shape = x.shape
     if axis is None:
         x, axis = x.reshape(-1), 0
-    grad, first, after = _cumprod_first_order(g, out, x, axis)
+    if x.shape[axis] == 1:  # y = x: the gradient passes (exactly; the division below would round)
+        return g.reshape(shape)
     if isinstance(g, Tensor):
-        # After the first zero z the gradient is x_z * (the gradient of the running product of
-        # the other values): 0, but with that derivative along x_z (see the module docstring).
-        x_z = (x * first).sum(axis=axis, keepdims=True)
-        rest = np.where(first, 1, raw(x))
-        others, _, _ = _cumprod_first_order(raw(g), np.cumprod(rest, axis), rest, axis)
-        grad = grad + np.where(after, x_z * others, 0)
+        return _omitted_products(g, x, axis).reshape(shape)
+    zero = x == 0
+    seen = np.cumsum(zero, axis)
+    before, first = seen == 0, zero & (seen == 1)
+    # before the first zero: sum_{i >= k} g_i y_i / x_k; at it: the same sum of g_i times the
+    # running product with x_z replaced by 1; after it: 0 (each term holds x_z)
+    grad = np.where(before, _reversed_cumsum(g * out, axis) / np.where(before, x, 1), 0)
+    without_zero = np.where(first, 1, x)
+    grad = grad + np.where(first, _reversed_cumsum(g * np.cumprod(without_zero, axis), axis), 0)
     return grad.reshape(shape)
+
+
+def _omitted_products(g: Any, x: Any, axis: int) -> Any:
+    """sum_{i >= k} g_i prod_{j <= i, j != k} x_j, written as a polynomial in x without division
+    or masks on x's values: row k of an (n, n) array holds x with x_k replaced by 1, and its
+    running product is prod_{j <= i, j != k} x_j.  O(n^2), for the recorded backward pass,
+    where its derivatives (cumprod's Hessian) are exact and free of the division's rounding."""
+    n = x.shape[axis]
+    order = tuple(a for a in range(x.ndim) if a != axis) + (axis,)
+    moved_x, moved_g = x.transpose(order), g.transpose(order)
+    rows = np.where(np.eye(n, dtype=bool), 1, moved_x.reshape(moved_x.shape[:-1] + (1, n)))
+    later = np.triu(np.ones((n, n), dtype=bool))  # later[k, i]: i >= k
+    grad = (np.cumprod(rows, -1) * (moved_g.reshape(moved_g.shape[:-1] + (1, n)) * later)).sum(axis=-1)
+    return grad.transpose(tuple(int(a) for a in np.argsort(order)))
 
 
 CUMPROD = register(
