@@ -23,7 +23,8 @@ __all__ = [
     "linear", "log", "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "mul",
     "neg", "pow", "relu", "reshape", "scatter_add", "sigmoid", "softmax", "softplus", "sqrt",
     "stack", "sub", "sum", "swapaxes", "tanh", "transpose", "where",
-    # the op families of issue 14
+]
+FAMILIES = [  # the op families of issue 14, exported by autotensor too
     "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctanh", "cos", "cosh", "sin", "sinh", "tan",
     "exp2", "expm1", "log1p", "log2", "log10", "logaddexp",
     "std", "var",
@@ -32,3 +33,4 @@ __all__ = [
     "expand_dims", "flatten", "flip", "ravel", "repeat", "roll", "squeeze", "tile",
     "hstack", "pad", "split", "vstack",
 ]
+__all__ += FAMILIES
