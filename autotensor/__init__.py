@@ -20,6 +20,16 @@ from autotensor.ops import (
     logsumexp, matmul, max, maximum, mean, min, minimum, mul, neg, pow, relu, reshape, sigmoid,
     softmax, softplus, sqrt, stack, sub, sum, swapaxes, tanh, transpose, where,
 )
+from autotensor.ops import FAMILIES as _FAMILIES  # noqa: I001
+from autotensor.ops import (  # the op families of issue 14
+    arccos, arccosh, arcsin, arcsinh, arctan, arctanh, cos, cosh, sin, sinh, tan,
+    exp2, expm1, log1p, log2, log10, logaddexp,
+    std, var,
+    cumprod, cumsum, prod,
+    einsum, outer, tensordot, trace,
+    expand_dims, flatten, flip, ravel, repeat, roll, squeeze, tile,
+    hstack, pad, split, vstack,
+)
 from autotensor.state import detect_anomaly, enable_grad, is_grad_enabled, name_scope, no_grad, set_grad_enabled
 from autotensor.conversion import as_tensor
 from autotensor.broadcasting import unbroadcast
@@ -42,3 +52,4 @@ __all__ = [
     "softplus", "sqrt", "stack", "sub", "sum", "swapaxes", "tanh", "topological_order", "transpose",
     "unbroadcast", "vjp", "viz", "where",
 ]
+__all__ += _FAMILIES

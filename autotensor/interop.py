@@ -70,6 +70,12 @@ _UFUNC_OPS: dict[np.ufunc, Callable[..., Tensor]] = {
     np.log: ops.log, np.sqrt: ops.sqrt, np.absolute: ops.abs, np.tanh: ops.tanh,
     np.maximum: ops.maximum, np.minimum: ops.minimum, np.positive: lambda x: x,
 }
+_UFUNC_OPS.update({  # the op families of issue 14
+    np.sin: ops.sin, np.cos: ops.cos, np.tan: ops.tan, np.arcsin: ops.arcsin, np.arccos: ops.arccos,
+    np.arctan: ops.arctan, np.sinh: ops.sinh, np.cosh: ops.cosh, np.arcsinh: ops.arcsinh,
+    np.arccosh: ops.arccosh, np.arctanh: ops.arctanh, np.log1p: ops.log1p, np.expm1: ops.expm1,
+    np.log2: ops.log2, np.log10: ops.log10, np.exp2: ops.exp2, np.logaddexp: ops.logaddexp,
+})
 # Results that carry no gradient: comparisons and tests give booleans, rounding and sign are
 # piecewise constant (their derivative is 0 wherever it exists, so a constant is exact).
 _UFUNCS_WITHOUT_GRADIENT = {
@@ -167,6 +173,79 @@ _FUNCTIONS: dict[Callable[..., Any], Callable[..., Any]] = {
 }
 if hasattr(np, "astype"):  # numpy >= 2.1
     _FUNCTIONS[np.astype] = lambda x, dtype, copy=True, device=None: ops.astype(x, dtype)
+
+
+# ------------------------------------------------------------------------- the op families of issue 14
+def _statistic(op: Callable[..., Tensor], name: str) -> Callable[..., Tensor]:
+    """numpy's signature of var and std (``correction`` is the array API's name for ddof)."""
+
+    def reduce(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any = 0, keepdims: bool = False,
+               *, correction: Any = None, **unsupported: Any) -> Tensor:
+        _no_extras(name, dtype=dtype, out=out, **unsupported)
+        return op(a, axis, ddof if correction is None else correction, keepdims)
+
+    return reduce
+
+
+def _running(op: Callable[..., Tensor], name: str) -> Callable[..., Tensor]:
+    """numpy's signature of cumsum and cumprod."""
+
+    def accumulate(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Tensor:
+        _no_extras(name, dtype=dtype, out=out)
+        return op(a, axis)
+
+    return accumulate
+
+
+def _einsum(*operands: Any, out: Any = None, dtype: Any = None, order: str = "K", casting: str = "safe",
+            optimize: Any = False) -> Tensor:
+    # optimize only chooses the order of the contractions (the op chooses its own): not an error.
+    _no_extras("einsum", out=out, dtype=dtype, order=None if order == "K" else order,
+               casting=None if casting == "safe" else casting)
+    return ops.einsum(*operands)
+
+
+def _outer(a: Any, b: Any, out: Any = None) -> Tensor:
+    _no_extras("outer", out=out)
+    return ops.outer(a, b)
+
+
+def _trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = None, out: Any = None) -> Tensor:
+    _no_extras("trace", dtype=dtype, out=out)
+    return ops.trace(a, offset, axis1, axis2)
+
+
+def _pad(array: Any, pad_width: Any, mode: Any = "constant", *, constant_values: Any = 0, **unsupported: Any) -> Tensor:
+    _no_extras("pad", **unsupported)
+    return ops.pad(array, pad_width, mode, constant_values)
+
+
+def _blocks(op: Callable[..., Tensor], name: str) -> Callable[..., Tensor]:
+    def join(tup: Any, *, dtype: Any = None, casting: Any = "same_kind") -> Tensor:
+        _no_extras(name, dtype=dtype, casting=None if casting == "same_kind" else casting)
+        return op(tup)
+
+    return join
+
+
+def _ravel(a: Any, order: str = "C") -> Tensor:
+    if order != "C":
+        raise DTypeError("numpy.ravel: autotensor's ravel takes only order='C'")
+    return ops.ravel(a)
+
+
+_FUNCTIONS.update({
+    np.var: _statistic(ops.var, "var"), np.std: _statistic(ops.std, "std"), np.prod: _summing(ops.prod, "prod"),
+    np.cumsum: _running(ops.cumsum, "cumsum"), np.cumprod: _running(ops.cumprod, "cumprod"),
+    np.einsum: _einsum, np.tensordot: lambda a, b, axes=2: ops.tensordot(a, b, axes),
+    np.outer: _outer, np.trace: _trace,
+    np.squeeze: lambda a, axis=None: ops.squeeze(a, axis), np.expand_dims: lambda a, axis: ops.expand_dims(a, axis),
+    np.ravel: _ravel, np.repeat: lambda a, repeats, axis=None: ops.repeat(a, repeats, axis),
+    np.tile: lambda A, reps: ops.tile(A, reps), np.roll: lambda a, shift, axis=None: ops.roll(a, shift, axis),  # noqa: N803
+    np.flip: lambda m, axis=None: ops.flip(m, axis),
+    np.split: lambda ary, indices_or_sections, axis=0: ops.split(ary, indices_or_sections, axis),
+    np.pad: _pad, np.vstack: _blocks(ops.vstack, "vstack"), np.hstack: _blocks(ops.hstack, "hstack"),
+})
 _FUNCTIONS_WITHOUT_GRADIENT = {
     np.shape, np.ndim, np.size, np.argmax, np.argmin, np.argsort, np.nonzero, np.flatnonzero,
     np.count_nonzero, np.allclose, np.isclose, np.array_equal, np.array_equiv, np.any, np.all,

@@ -171,6 +171,90 @@ class TensorMethods:
     def astype(self, dtype: Any) -> Tensor:
         return ops.astype(self, dtype)
 
+    # ----------------------------------------------------------------- the op families of issue 14
+    def sin(self) -> Tensor:
+        return ops.sin(self)
+
+    def cos(self) -> Tensor:
+        return ops.cos(self)
+
+    def tan(self) -> Tensor:
+        return ops.tan(self)
+
+    def arcsin(self) -> Tensor:
+        return ops.arcsin(self)
+
+    def arccos(self) -> Tensor:
+        return ops.arccos(self)
+
+    def arctan(self) -> Tensor:
+        return ops.arctan(self)
+
+    def sinh(self) -> Tensor:
+        return ops.sinh(self)
+
+    def cosh(self) -> Tensor:
+        return ops.cosh(self)
+
+    def arcsinh(self) -> Tensor:
+        return ops.arcsinh(self)
+
+    def arccosh(self) -> Tensor:
+        return ops.arccosh(self)
+
+    def arctanh(self) -> Tensor:
+        return ops.arctanh(self)
+
+    def log1p(self) -> Tensor:
+        return ops.log1p(self)
+
+    def expm1(self) -> Tensor:
+        return ops.expm1(self)
+
+    def log2(self) -> Tensor:
+        return ops.log2(self)
+
+    def log10(self) -> Tensor:
+        return ops.log10(self)
+
+    def exp2(self) -> Tensor:
+        return ops.exp2(self)
+
+    def logaddexp(self, other: TensorLike) -> Tensor:
+        return ops.logaddexp(self, other)
+
+    # numpy's ndarray methods: keyword arguments past the axis, as numpy's own order differs
+    # (``ndarray.var(axis, dtype, out, ddof, keepdims)``)
+    def var(self, axis: int | tuple[int, ...] | None = None, *, ddof: float = 0, keepdims: bool = False) -> Tensor:
+        return ops.var(self, axis, ddof, keepdims)
+
+    def std(self, axis: int | tuple[int, ...] | None = None, *, ddof: float = 0, keepdims: bool = False) -> Tensor:
+        return ops.std(self, axis, ddof, keepdims)
+
+    def prod(self, axis: int | tuple[int, ...] | None = None, *, keepdims: bool = False) -> Tensor:
+        return ops.prod(self, axis, keepdims)
+
+    def cumsum(self, axis: int | None = None) -> Tensor:
+        return ops.cumsum(self, axis)
+
+    def cumprod(self, axis: int | None = None) -> Tensor:
+        return ops.cumprod(self, axis)
+
+    def trace(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
+        return ops.trace(self, offset, axis1, axis2)
+
+    def squeeze(self, axis: int | tuple[int, ...] | None = None) -> Tensor:
+        return ops.squeeze(self, axis)
+
+    def flatten(self) -> Tensor:
+        return ops.flatten(self)
+
+    def ravel(self) -> Tensor:
+        return ops.ravel(self)
+
+    def repeat(self, repeats: Any, axis: int | None = None) -> Tensor:
+        return ops.repeat(self, repeats, axis)
+
 
 def _raw(other: Any) -> Any:
     """The array behind a Tensor operand of a comparison (anything else as it is)."""

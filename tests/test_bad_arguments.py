@@ -91,4 +91,6 @@ def _good_value(parameter: inspect.Parameter) -> Any:
         return parameter.default
     return {"b": at.Tensor([1.0, 2.0]), "a": at.Tensor([1.0, 2.0]), "W": at.Tensor(np.eye(2)),
             "exponent": 2.0, "shape": (2, 2), "index": 0, "condition": np.array([True, False]),
-            "axis1": 0, "axis2": 1, "g": at.Tensor([1.0]), "dtype": np.float32}.get(parameter.name, at.Tensor([1.0, 2.0]))
+            "axis1": 0, "axis2": 1, "g": at.Tensor([1.0]), "dtype": np.float32,
+            "indices_or_sections": 2, "pad_width": 1, "repeats": 2, "reps": 2, "shift": 1,  # issue 14's ops
+            }.get(parameter.name, at.Tensor([1.0, 2.0]))

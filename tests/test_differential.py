@@ -48,6 +48,8 @@ F = torch.nn.functional
 from tests.differential_harness import (  # noqa: E402 - needs torch, which may be missing
     DTYPES, ELEMENTWISE_EXAMPLES, Entry, NotCompared, check_call,
 )
+from tests import family_references as refs  # noqa: E402
+from tests import family_strategies as fs  # noqa: E402
 
 
 # ---------------------------------------------------------------- references needing a word
@@ -138,6 +140,17 @@ def _pow_hessian_is_torchs_convention(call: ds.Call) -> bool:
     return not (np.any(base == 0) or np.any(exponent == 0))
 
 
+def _logaddexp_hessian_is_finite_in_torch(call: ds.Call) -> bool:
+    """Whether torch's second derivatives of logaddexp can be the reference: not where a - b is so
+    large that e^(a - b) overflows.  torch's rule is g / (1 + e^(b - a)); differentiated, it is
+    0 * inf = NaN there, while the mathematical second derivative (autotensor's, from the stable
+    sigmoid) is 0.  The first derivatives there are compared."""
+    a, b = call.inputs
+    with np.errstate(over="ignore", invalid="ignore"):
+        difference = np.abs(np.subtract(a, b))
+    return bool(np.all(difference < np.log(np.finfo(a.dtype).max)))
+
+
 TABLE: dict[str, Entry | NotCompared] = {
     # arithmetic: broadcast pairs, values at 0, -0, +-1 and +-1e8 (x / 0 gives inf and NaN)
     "add": binary(torch.add),
@@ -194,6 +207,54 @@ TABLE: dict[str, Entry | NotCompared] = {
                          call=lambda concatenate, *xs, axis: concatenate(list(xs), axis=axis)),
     "stack": Entry(ds.joined(stacking=True), lambda *xs, axis: torch.stack(xs, dim=axis),
                    call=lambda stack, *xs, axis: stack(list(xs), axis=axis)),
+    # ------------------------------------------------ the op families of issue 14
+    # trig and hyperbolic: branch points at +-1 (infinite derivatives), NaN outside the domains
+    "sin": elementwise(torch.sin),
+    "cos": elementwise(torch.cos),
+    "tan": elementwise(torch.tan),
+    "arcsin": elementwise(torch.arcsin),
+    "arccos": elementwise(torch.arccos),
+    "arctan": elementwise(torch.arctan),
+    "sinh": elementwise(torch.sinh),
+    "cosh": elementwise(torch.cosh),
+    "arcsinh": elementwise(torch.arcsinh),
+    "arccosh": elementwise(torch.arccosh),
+    "arctanh": elementwise(torch.arctanh),
+    # exponents: poles at 0 and -1, overflow at 1e3 and 1e8, logaddexp of far-apart operands
+    "log1p": elementwise(torch.log1p),
+    "expm1": elementwise(torch.expm1),
+    "log2": elementwise(torch.log2),
+    "log10": elementwise(torch.log10),
+    "exp2": elementwise(torch.exp2),
+    "logaddexp": binary(torch.logaddexp, second_order=_logaddexp_hessian_is_finite_in_torch),
+    # statistics and running products: ddof up to n, zeros in products
+    "var": Entry(fs.statistic_arguments(), refs.statistic(torch.var)),
+    "std": Entry(fs.statistic_arguments(), refs.statistic(torch.std)),
+    "prod": Entry(fs.product_arguments(), refs.prod, majorant=refs.prod),
+    "cumsum": Entry(fs.running_arguments(), refs.running(torch.cumsum), majorant=refs.running(torch.cumsum)),
+    "cumprod": Entry(fs.running_arguments(fs.MODERATE), refs.running(torch.cumprod),
+                     majorant=refs.running(torch.cumprod)),
+    # einsum and the products written with it
+    "einsum": Entry(fs.einsum_arguments(), refs.einsum, call=refs.call_einsum, majorant=refs.einsum, examples=150),
+    "tensordot": Entry(fs.tensordot_arguments(), lambda a, b, axes: torch.tensordot(a, b, axes),
+                       majorant=lambda a, b, axes: torch.tensordot(a, b, axes)),
+    "outer": Entry(fs.outer_arguments(), lambda a, b: torch.outer(a.reshape(-1), b.reshape(-1)),
+                   majorant=lambda a, b: torch.outer(a.reshape(-1), b.reshape(-1))),
+    "trace": Entry(fs.trace_arguments(), refs.trace, majorant=refs.trace),
+    # rearranging
+    "squeeze": Entry(fs.squeeze_arguments(), refs.reshaped_as_numpy(np.squeeze)),
+    "expand_dims": Entry(fs.expand_dims_arguments(), refs.reshaped_as_numpy(np.expand_dims)),
+    "flatten": elementwise(lambda x: x.reshape(-1)),
+    "ravel": elementwise(lambda x: x.reshape(-1)),
+    "repeat": Entry(fs.repeat_arguments(), refs.repeat),
+    "tile": Entry(fs.tile_arguments(), refs.tile),
+    "roll": Entry(fs.roll_arguments(), refs.roll),
+    "flip": Entry(fs.flip_arguments(), refs.flip),
+    # blocks
+    "split": Entry(fs.split_arguments(), refs.split, call=refs.call_split),
+    "pad": Entry(fs.pad_arguments(), refs.pad, call=refs.call_pad),
+    "vstack": Entry(fs.stacked_blocks(vertical=True), refs.stacked(torch.vstack), call=refs.call_stacked),
+    "hstack": Entry(fs.stacked_blocks(vertical=False), refs.stacked(torch.hstack), call=refs.call_stacked),
 }
 
 

@@ -59,14 +59,14 @@ def test_the_issue_s_example_gives_the_true_gradient() -> None:
 
 
 @pytest.mark.parametrize("call", [
-    lambda t: np.sin(t),
+    lambda t: np.arctan2(t, 2.0),
     lambda t: np.linalg.norm(t),
-    lambda t: np.cumsum(t),
+    lambda t: np.diff(t),
     lambda t: np.add.reduce(t),
     lambda t: np.exp(t, out=np.empty(2)),
     lambda t: np.mean([t, t]),
     lambda t: np.sum([t, 1.0]),
-], ids=["np.sin", "np.linalg.norm", "np.cumsum", "np.add.reduce", "ufunc with out=", "np.mean of a list",
+], ids=["np.arctan2", "np.linalg.norm", "np.diff", "np.add.reduce", "ufunc with out=", "np.mean of a list",
         "np.sum of a list"])
 def test_numpy_without_an_op_refuses_a_tensor_that_requires_grad(call: Callable[[at.Tensor], Any]) -> None:
     t = at.Tensor([0.5, 1.5], requires_grad=True)
@@ -85,8 +85,8 @@ def test_the_refusal_names_the_numpy_function() -> None:
 
 def test_numpy_without_an_op_computes_on_values_that_need_no_gradient() -> None:
     constant = at.Tensor([0.5, 1.5])
-    np.testing.assert_allclose(np.sin(constant), np.sin([0.5, 1.5]))
-    np.testing.assert_allclose(np.cumsum(constant), [0.5, 2.0])
+    np.testing.assert_allclose(np.arctan2(constant, 1.0), np.arctan2([0.5, 1.5], 1.0))
+    np.testing.assert_allclose(np.diff(constant), [1.0])
     recorded = at.Tensor([0.5, 1.5], requires_grad=True)
     with at.no_grad():  # nothing would be recorded anyway: a constant is the right answer
         np.testing.assert_allclose(np.linalg.norm(recorded), np.hypot(0.5, 1.5))
