@@ -179,6 +179,8 @@ def literal(value: Any, names: Names) -> str:
         return repr(value)
     if isinstance(value, float):
         return repr(value) if math.isfinite(value) else f"float({str(value)!r})"
+    if isinstance(value, np.floating):  # its shortest repr as a string: exact, also for longdouble
+        return f"np.{type(value).__name__}({str(value)!r})"
     if isinstance(value, np.generic):
         return f"np.{type(value).__name__}({literal(value.item(), names)})"
     if value is Ellipsis:

@@ -122,6 +122,13 @@ class Traced:
     def ravel(self) -> Traced:
         return self._method("ravel")
 
+    def __getattr__(self, name: str) -> Any:
+        """Any other ndarray method (``cumsum``, ``squeeze``, ``clip`` ...), recorded like the ones
+        spelled out above; what does not give an array (``tobytes``) is refused when called."""
+        if name.startswith("_") or not callable(getattr(np.ndarray, name, None)):
+            raise AttributeError(f"a traced array has no attribute {name!r}")
+        return lambda *args, **kwargs: self._method(name, *args, **kwargs)
+
     def __getitem__(self, index: Any) -> Traced:
         return self.tracer.call("getitem", operator.getitem, (self, index), {})
 
