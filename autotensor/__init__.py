@@ -15,21 +15,8 @@ from autotensor.errors import (
     AnomalyError, ArgumentError, AutotensorError, DTypeError, GraphError, IndexingError, ShapeError, TraceError,
 )
 from autotensor.gradcheck import GradcheckResult, gradcheck, gradgradcheck
-from autotensor.ops import (
-    abs, add, astype, broadcast_to, clip, clone, concatenate, div, exp, getitem, leaky_relu, linear, log, log_softmax,
-    logsumexp, matmul, max, maximum, mean, min, minimum, mul, neg, pow, relu, reshape, sigmoid,
-    softmax, softplus, sqrt, stack, sub, sum, swapaxes, tanh, transpose, where,
-)
-from autotensor.ops import FAMILIES as _FAMILIES  # noqa: I001
-from autotensor.ops import (  # the op families of issue 14
-    arccos, arccosh, arcsin, arcsinh, arctan, arctanh, cos, cosh, sin, sinh, tan,
-    exp2, expm1, log1p, log2, log10, logaddexp,
-    std, var,
-    cumprod, cumsum, prod,
-    einsum, outer, tensordot, trace,
-    expand_dims, flatten, flip, ravel, repeat, roll, squeeze, tile,
-    hstack, pad, split, vstack,
-)
+from autotensor import ops as _ops
+from autotensor.ops import *  # noqa: F403 - every op by its name: at.tanh, at.einsum ... (ops.__all__)
 from autotensor.state import detect_anomaly, enable_grad, is_grad_enabled, name_scope, no_grad, set_grad_enabled
 from autotensor.conversion import as_tensor
 from autotensor.broadcasting import unbroadcast
@@ -42,14 +29,15 @@ from autotensor import viz  # graph drawing; imports the graphviz package only w
 __version__ = "0.1.0"
 
 __all__ = [
-    "AnomalyError", "ArgumentError", "AutotensorError", "DTypeError", "GradcheckResult", "GraphError",
-    "IndexingError", "ShapeError", "CompiledFunction", "TraceError", "arrays", "compile", "grads", "guard_attribute", "replayed",
-    "Tensor", "abs", "add", "as_tensor", "astype", "broadcast_to", "clip", "clone", "concatenate", "custom_op",
-    "detect_anomaly",
-    "div", "enable_grad", "exp", "getitem", "grad", "gradcheck", "gradgradcheck", "hessian", "hvp",
-    "is_grad_enabled", "jacobian", "jvp", "leaky_relu", "linear", "log", "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min",
-    "minimum", "mul", "name_scope", "neg", "no_grad", "pow", "relu", "reshape", "set_grad_enabled", "sigmoid", "softmax",
-    "softplus", "sqrt", "stack", "sub", "sum", "swapaxes", "tanh", "topological_order", "transpose",
-    "unbroadcast", "vjp", "viz", "where",
+    # the Tensor, and the errors every refusal raises
+    "Tensor", "as_tensor", "AutotensorError", "AnomalyError", "ArgumentError", "DTypeError", "GraphError",
+    "IndexingError", "ShapeError", "TraceError",
+    # differentiating, checking, switches
+    "grad", "topological_order", "gradcheck", "gradgradcheck", "GradcheckResult", "vjp", "jvp", "jacobian",
+    "hessian", "hvp", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "detect_anomaly",
+    "name_scope",
+    # extending and compiling
+    "custom_op", "unbroadcast", "compile", "CompiledFunction", "replayed", "guard_attribute", "arrays", "grads",
+    "viz",
+    *_ops.__all__,
 ]
-__all__ += _FAMILIES

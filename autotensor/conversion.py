@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from autotensor.errors import ArgumentError, DTypeError, GraphError
+from autotensor.nested import leaves
 from autotensor.state import per_thread, tracing_threads
 from autotensor.tensor import Tensor, TensorLike, leaf
 
@@ -86,14 +87,7 @@ def tensors_in(data: Any) -> list[Tensor]:
     """The Tensors inside nested lists and tuples (empty for anything else)."""
     if not isinstance(data, (list, tuple)):
         return []
-    found, pending = [], [data]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, Tensor):
-            found.append(item)
-        elif isinstance(item, (list, tuple)):
-            pending.extend(item)
-    return found
+    return [item for item in leaves(data) if isinstance(item, Tensor)]
 
 
 def refuse_recorded_tensors(data: Any, what: str) -> None:

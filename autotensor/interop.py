@@ -27,6 +27,7 @@ import numpy as np
 
 from autotensor import ops
 from autotensor.errors import DTypeError
+from autotensor.nested import leaves, map_leaves
 from autotensor.state import per_thread
 from autotensor.tensor import Tensor
 
@@ -70,7 +71,7 @@ _UFUNC_OPS: dict[np.ufunc, Callable[..., Tensor]] = {
     np.log: ops.log, np.sqrt: ops.sqrt, np.absolute: ops.abs, np.tanh: ops.tanh,
     np.maximum: ops.maximum, np.minimum: ops.minimum, np.positive: lambda x: x,
 }
-_UFUNC_OPS.update({  # the op families of issue 14
+_UFUNC_OPS.update({  # trigonometry, exponents and logarithms
     np.sin: ops.sin, np.cos: ops.cos, np.tan: ops.tan, np.arcsin: ops.arcsin, np.arccos: ops.arccos,
     np.arctan: ops.arctan, np.sinh: ops.sinh, np.cosh: ops.cosh, np.arcsinh: ops.arcsinh,
     np.arccosh: ops.arccosh, np.arctanh: ops.arctanh, np.log1p: ops.log1p, np.expm1: ops.expm1,
@@ -175,7 +176,7 @@ if hasattr(np, "astype"):  # numpy >= 2.1
     _FUNCTIONS[np.astype] = lambda x, dtype, copy=True, device=None: ops.astype(x, dtype)
 
 
-# ------------------------------------------------------------------------- the op families of issue 14
+# ------------------------------------------------------------------------- statistics, products, einsum, rearranging
 def _statistic(op: Callable[..., Tensor], name: str) -> Callable[..., Tensor]:
     """numpy's signature of var and std (``correction`` is the array API's name for ddof)."""
 
@@ -278,26 +279,9 @@ def _refuse_if_recording(call: str, arguments: Any) -> None:
 
 def _tensors(value: Any) -> list[Tensor]:
     """The Tensors anywhere in nested tuples, lists and dicts."""
-    found, pending = [], [value]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, Tensor):
-            found.append(item)
-        elif isinstance(item, (list, tuple)):
-            pending.extend(item)
-        elif isinstance(item, dict):
-            pending.extend(item.values())
-    return found
+    return [item for item in leaves(value) if isinstance(item, Tensor)]
 
 
 def _raw_all(value: Any) -> Any:
     """``value`` with every Tensor in nested tuples, lists and dicts replaced by its array."""
-    if isinstance(value, Tensor):
-        return value.data
-    if isinstance(value, tuple):
-        return tuple(_raw_all(item) for item in value)
-    if isinstance(value, list):
-        return [_raw_all(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _raw_all(item) for key, item in value.items()}
-    return value
+    return map_leaves(lambda item: item.data if isinstance(item, Tensor) else item, value)

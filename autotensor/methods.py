@@ -171,7 +171,7 @@ class TensorMethods:
     def astype(self, dtype: Any) -> Tensor:
         return ops.astype(self, dtype)
 
-    # ----------------------------------------------------------------- the op families of issue 14
+    # ----------------------------------------------------------------- trigonometry, exponents, statistics, rearranging
     def sin(self) -> Tensor:
         return ops.sin(self)
 

@@ -26,11 +26,14 @@ from typing import Any
 
 import numpy as np
 
-from autotensor.compile.codegen import RETRACE, ObjectOutput, TensorOutput, generate
+from autotensor.compile.checks import RETRACE
+from autotensor.compile.codegen import ObjectOutput, TensorOutput, generate
+from autotensor.compile.naming import identifier
 from autotensor.compile.program import Program
 from autotensor.compile.tracer import Guard, Tracer
 from autotensor.compile.values import Traced, TracedNumber
 from autotensor.errors import TraceError
+from autotensor.nested import map_leaves
 from autotensor.state import per_thread, tracing_threads
 from autotensor.tensor import Tensor, leaf
 
@@ -185,9 +188,7 @@ def guard_attribute(target: Any, attribute: str) -> None:
 
 
 def _function_name(name: str) -> str:
-    from autotensor.compile.codegen import _identifier
-
-    return _identifier(name)
+    return identifier(name)
 
 
 def _describe(value: Any, where: str) -> Any:
@@ -212,34 +213,24 @@ def _what(value: Any) -> str:
 
 def _outputs(result: Any, tracer: Tracer) -> Any:
     """The function's return value with traced values replaced by what the replay returns."""
-    if isinstance(result, Tensor):
-        if isinstance(result.data, Traced):
-            if result._requires_grad and result._parents:
+    def output(item: Any) -> Any:
+        if isinstance(item, Tensor):
+            if not isinstance(item.data, Traced):
+                return ObjectOutput(item)
+            if item._requires_grad and item._parents:
                 tracer.refuse("returns a tensor whose graph would still be needed (no backward ran "
                               "through it); return value.detach() or compute it under at.no_grad()")
-            return TensorOutput(result.data.variable)
-        return ObjectOutput(result)
-    if isinstance(result, (Traced, TracedNumber)):
-        return result.variable
-    if isinstance(result, tuple):
-        return tuple(_outputs(item, tracer) for item in result)
-    if isinstance(result, list):
-        return [_outputs(item, tracer) for item in result]
-    if isinstance(result, dict):
-        return {key: _outputs(value, tracer) for key, value in result.items()}
-    return ObjectOutput(result)
+            return TensorOutput(item.data.variable)
+        return item.variable if isinstance(item, (Traced, TracedNumber)) else ObjectOutput(item)
+
+    return map_leaves(output, result)
 
 
 def _eager_result(result: Any) -> Any:
     """The traced call's own return value, with traced values turned back into real ones."""
-    if isinstance(result, Tensor) and isinstance(result.data, Traced):
-        return leaf(result.data.value)
-    if isinstance(result, (Traced, TracedNumber)):
-        return result.value
-    if isinstance(result, tuple):
-        return tuple(_eager_result(item) for item in result)
-    if isinstance(result, list):
-        return [_eager_result(item) for item in result]
-    if isinstance(result, dict):
-        return {key: _eager_result(value) for key, value in result.items()}
-    return result
+    def real(item: Any) -> Any:
+        if isinstance(item, Tensor) and isinstance(item.data, Traced):
+            return leaf(np.asarray(item.data.value))
+        return item.value if isinstance(item, (Traced, TracedNumber)) else item
+
+    return map_leaves(real, result)

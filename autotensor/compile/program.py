@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from autotensor.nested import leaves
+
 INPUT_KINDS = ("argument", "tensor", "grad", "array")
 
 
@@ -72,18 +74,8 @@ class Statement:
     effect: bool = False               # must be replayed whatever uses its result
 
     def variables(self) -> list[Variable]:
-        """The variables the statement reads (in arguments, keywords and nested tuples)."""
-        found: list[Variable] = []
-        pending = [*self.arguments, *self.keywords.values()]
-        while pending:
-            item = pending.pop()
-            if isinstance(item, Variable):
-                found.append(item)
-            elif isinstance(item, (tuple, list)):
-                pending.extend(item)
-            elif isinstance(item, slice):
-                pending.extend((item.start, item.stop, item.step))
-        return found
+        """The variables the statement reads (in arguments, keywords, nested tuples and slices)."""
+        return [item for item in leaves((self.arguments, self.keywords), slices=True) if isinstance(item, Variable)]
 
 
 @dataclass

@@ -26,6 +26,7 @@ import numpy as np
 from autotensor.compile.program import Program, Statement, Variable
 from autotensor.compile.values import Traced, TracedNumber
 from autotensor.errors import TraceError
+from autotensor.nested import leaves, map_leaves
 from autotensor.hooks import HookState
 from autotensor.state import per_thread
 from autotensor.tensor import Tensor, grad_data, leaf
@@ -228,7 +229,7 @@ class Tracer:
         """The traced argument ``result`` is a view of, if any (the replay must not reuse its memory)."""
         if not isinstance(result, np.ndarray) or result.base is None:
             return None
-        for arg in _flattened(args):
+        for arg in leaves(args):
             if isinstance(arg, Traced) and isinstance(arg.value, np.ndarray) and np.may_share_memory(result, arg.value):
                 return arg.variable
         return None
@@ -354,7 +355,7 @@ class Tracer:
 
     def replayed(self, function: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """Run a replayed Python call now and record it; numbers it returns become traced numbers."""
-        for value in _flattened((args, tuple(kwargs.values()))):
+        for value in leaves((args, tuple(kwargs.values()))):
             if self.traces(value) or (isinstance(value, Tensor) and isinstance(value.data, Traced)):
                 self.refuse(f"passes a traced value to {function.__qualname__}, a replayed Python call")
         result = function(*args, **kwargs)
@@ -406,29 +407,7 @@ class Tracer:
 
 
 def _values(value: Any) -> Any:
-    """``value`` with traced values replaced by their real values (nested in tuples, lists, dicts)."""
-    if isinstance(value, (Traced, TracedNumber)):
-        return value.value
-    if isinstance(value, tuple):
-        return tuple(_values(item) for item in value)
-    if isinstance(value, list):
-        return [_values(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _values(item) for key, item in value.items()}
-    if isinstance(value, slice):
-        return slice(_values(value.start), _values(value.stop), _values(value.step))
-    return value
-
-
-def _flattened(value: Any) -> list[Any]:
-    found, pending = [], [value]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, (tuple, list)):
-            pending.extend(item)
-        elif isinstance(item, dict):
-            pending.extend(item.values())
-        else:
-            found.append(item)
-    return found
-
+    """``value`` with traced values replaced by their real values (nested in tuples, lists,
+    dicts and slices)."""
+    return map_leaves(lambda item: item.value if isinstance(item, (Traced, TracedNumber)) else item, value,
+                      slices=True)

@@ -10,7 +10,6 @@ from autotensor.ops.reductions import log_softmax, logsumexp, max, mean, min, so
 from autotensor.ops.shape import (
     broadcast_to, concatenate, getitem, reshape, scatter_add, stack, swapaxes, transpose,
 )
-# The op families of issue 14, one module each.
 from autotensor.ops.trig import arccos, arccosh, arcsin, arcsinh, arctan, arctanh, cos, cosh, sin, sinh, tan
 from autotensor.ops.exponents import exp2, expm1, log1p, log2, log10, logaddexp
 from autotensor.ops.statistics import std, var
@@ -20,18 +19,12 @@ from autotensor.ops.rearrange import expand_dims, flatten, flip, ravel, repeat, 
 from autotensor.ops.blocks import hstack, pad, split, vstack
 
 __all__ = [
-    "abs", "add", "astype", "broadcast_to", "clip", "clone", "concatenate", "div", "exp", "getitem", "leaky_relu",
-    "linear", "log", "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "mul",
-    "neg", "pow", "relu", "reshape", "scatter_add", "sigmoid", "softmax", "softplus", "sqrt",
-    "stack", "sub", "sum", "swapaxes", "tanh", "transpose", "where",
+    "abs", "add", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctanh", "astype",
+    "broadcast_to", "clip", "clone", "concatenate", "cos", "cosh", "cumprod", "cumsum", "div",
+    "einsum", "exp", "exp2", "expand_dims", "expm1", "flatten", "flip", "getitem", "hstack",
+    "leaky_relu", "linear", "log", "log10", "log1p", "log2", "log_softmax", "logaddexp", "logsumexp",
+    "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg", "outer", "pad", "pow", "prod",
+    "ravel", "relu", "repeat", "reshape", "roll", "scatter_add", "sigmoid", "sin", "sinh", "softmax",
+    "softplus", "split", "sqrt", "squeeze", "stack", "std", "sub", "sum", "swapaxes", "tan", "tanh",
+    "tensordot", "tile", "trace", "transpose", "var", "vstack", "where",
 ]
-FAMILIES = [  # the op families of issue 14, exported by autotensor too
-    "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctanh", "cos", "cosh", "sin", "sinh", "tan",
-    "exp2", "expm1", "log1p", "log2", "log10", "logaddexp",
-    "std", "var",
-    "cumprod", "cumsum", "prod",
-    "einsum", "outer", "tensordot", "trace",
-    "expand_dims", "flatten", "flip", "ravel", "repeat", "roll", "squeeze", "tile",
-    "hstack", "pad", "split", "vstack",
-]
-__all__ += FAMILIES

@@ -17,7 +17,7 @@ import numpy as np
 from autotensor.conversion import as_tensor, describe, float_data, raw
 from autotensor.errors import DTypeError
 from autotensor.ops.axes import Axis, reduction_axes
-from autotensor.ops.reductions import _kept_shape, _spread
+from autotensor.ops.reductions import _spread
 from autotensor.registry import Sample, register, uniform
 from autotensor.tensor import Tensor, TensorLike, record
 

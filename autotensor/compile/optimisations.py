@@ -18,7 +18,9 @@ from typing import Any
 
 import numpy as np
 
+from autotensor.compile.naming import Names
 from autotensor.compile.program import Statement, Variable
+from autotensor.nested import map_leaves
 
 # Functions that write their result into ``out=`` (ufuncs and their reductions, BLAS products);
 # np.dot's output must not overlap its inputs, which buffers that are free never do.
@@ -92,15 +94,7 @@ def _substitute(statement: Statement, replaced: dict[int, Variable]) -> None:
 
 
 def _replace(value: Any, replaced: dict[int, Variable]) -> Any:
-    if isinstance(value, Variable):
-        return replaced.get(id(value), value)
-    if isinstance(value, tuple):
-        return tuple(_replace(item, replaced) for item in value)
-    if isinstance(value, list):
-        return [_replace(item, replaced) for item in value]
-    if isinstance(value, dict):
-        return {key: _replace(item, replaced) for key, item in value.items()}
-    return value
+    return map_leaves(lambda item: replaced.get(id(item), item) if isinstance(item, Variable) else item, value)
 
 
 def cheaper_spellings(statements: list[Statement]) -> None:
@@ -192,3 +186,58 @@ def _last_reads(statements: list[Statement]) -> dict[int, int]:
         if statement.writes is not None:
             last[id(statement.writes.memory)] = position
     return last
+
+
+def alias(function: str, namespace: dict[str, Any]) -> str:
+    """``np.tanh`` called as ``tanh`` (a global of the replay, one attribute lookup less per call)
+    when the namespace reserved that name for it (see ``aliases``)."""
+    name = function[3:] if function.startswith("np.") else ""
+    known = namespace.get(name)
+    return name if known is not None and known is getattr(np, name, None) else function
+
+
+def aliases(statements: list[Statement]) -> dict[str, Any]:
+    """numpy's ufuncs and ``np.dot`` that the statements call, by their own names."""
+    found = {}
+    for statement in statements:
+        name = statement.function[3:] if statement.function.startswith("np.") else ""
+        function = getattr(np, name, None) if name.isidentifier() else None
+        if isinstance(function, np.ufunc) or function is np.dot:
+            found[name] = function
+    return found
+
+
+def numbers_as_arrays(statements: list[Statement], numpy_names: dict[str, Any]) -> set[int]:
+    """Numbers (a learning rate ...) that only ever meet float64 arrays in ufunc calls: made 0-d
+    float64 arrays once, they save numpy converting the Python float at every call, with the
+    same result (a Python float next to float64 is float64 either way; next to float32 the two
+    would differ, so those numbers stay Python floats)."""
+    uses: dict[int, bool] = {}
+    for statement in statements:
+        name = statement.function[3:] if statement.function.startswith("np.") else ""
+        ufunc = isinstance(numpy_names.get(name), np.ufunc)
+        arrays = [v for v in statement.variables() if v.shape is not None]
+        float64 = ufunc and arrays and all(v.dtype == np.float64 for v in arrays)
+        for variable in statement.variables():
+            if variable.shape is None and variable.statement is not None:
+                uses[id(variable)] = uses.get(id(variable), True) and bool(float64)
+    return {key for key, only_float64 in uses.items() if only_float64}
+
+
+def inline_transposes(statements: list[Statement], names: Names) -> list[Statement]:
+    """A 2-D transpose read by one statement only is written where it is read (``X.T``)."""
+    reads: dict[int, int] = defaultdict(int)
+    for statement in statements:
+        for variable in statement.variables():
+            reads[id(variable)] += 1
+    kept = []
+    for statement in statements:
+        result = statement.result
+        source = statement.arguments[0] if statement.arguments else None
+        if (statement.function == ".transpose" and len(statement.arguments) == 1 and not statement.keywords
+                and isinstance(source, Variable) and source.shape is not None and len(source.shape) == 2
+                and reads[id(result)] == 1):
+            names.inline[id(result)] = (source, ".T")
+            continue
+        kept.append(statement)
+    return kept
