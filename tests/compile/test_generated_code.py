@@ -8,20 +8,12 @@ import numpy as np
 
 import autotensor as at
 import nn
+from tests.compile.steps import sgd_step
 
 
 def car_step() -> tuple[at.CompiledFunction, nn.MLP, np.ndarray, np.ndarray]:
     model = nn.MLP([3, 3, 2, 1], activation="tanh", output_activation="identity", seed=0)
-    optimiser = nn.optim.SGD(model.parameters(), lr=0.1)
-
-    @at.compile
-    def step(X: np.ndarray, y: np.ndarray) -> at.Tensor:
-        optimiser.zero_grad()
-        loss = nn.half_sse(model(X), y)
-        loss.backward()
-        optimiser.step()
-        return loss
-
+    step = at.compile(sgd_step(model, loss=nn.half_sse))
     rng = np.random.default_rng(0)
     return step, model, rng.normal(size=(5, 3)), rng.normal(size=(5, 1))
 

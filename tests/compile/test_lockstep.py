@@ -16,6 +16,7 @@ import pytest
 
 import autotensor as at
 import nn
+from tests.compile.steps import sgd_step
 
 TOLERANCE = 1e-12
 
@@ -148,15 +149,7 @@ def test_work_on_data_that_needs_no_gradient_is_replayed_not_frozen() -> None:
 def test_dropout_draws_a_fresh_mask_at_every_replay_and_eval_mode_is_traced_anew() -> None:
     def build() -> tuple[Callable[..., at.Tensor], nn.Module]:
         model = nn.Sequential(nn.Linear(3, 8, seed=0), nn.Tanh(), nn.Dropout(0.5, seed=7), nn.Linear(8, 1, seed=1))
-        opt = nn.optim.SGD(model.parameters(), lr=0.1)
-
-        def step(X: np.ndarray, y: np.ndarray) -> at.Tensor:
-            opt.zero_grad()
-            loss = nn.mse(model(X), y)
-            loss.backward()
-            opt.step()
-            return loss
-        return step, model
+        return sgd_step(model), model
 
     eager, model_e = build()
     compiled, model_c = build()
@@ -181,15 +174,7 @@ def test_dropout_draws_a_fresh_mask_at_every_replay_and_eval_mode_is_traced_anew
 def test_a_tensor_replaced_or_frozen_between_calls_is_traced_anew_not_computed_wrongly() -> None:
     def build() -> tuple[Callable[..., at.Tensor], nn.MLP]:
         model = nn.MLP([3, 4, 1], seed=0)
-        opt = nn.optim.SGD(model.parameters(), lr=0.1)
-
-        def step(X: np.ndarray, y: np.ndarray) -> at.Tensor:
-            opt.zero_grad()
-            loss = nn.mse(model(X), y)
-            loss.backward()
-            opt.step()
-            return loss
-        return step, model
+        return sgd_step(model), model
 
     eager, model_e = build()
     compiled, model_c = build()
