@@ -61,7 +61,8 @@ def layout_check(program: Program, used: set[int], names: Names, namespace: dict
     tests = [f"{name} is not seen[{i}]" for i, name in enumerate(arrays)] + ["requires_grad_changes[0] != seen[-1]"]
     rows = [" or ".join(tests[i:i + 4]) for i in range(0, len(tests), 4)]
     return [f"    if ({chr(10).join(rows[:1] + ['            or ' + row for row in rows[1:]])}):",
-            f"        if check_layout({', '.join(arrays)}) is RETRACE:",
+            "        if check_layout(" + ",\n                        ".join(
+                ", ".join(arrays[i:i + 8]) for i in range(0, len(arrays), 8)) + ") is RETRACE:",
             "            return RETRACE  # a tensor changed shape, dtype or requires_grad since the trace"]
 
 

@@ -64,7 +64,8 @@ def _key(statement: Statement) -> Any:
     """What makes two statements the same computation, or None if the statement is not pure."""
     if statement.effect or statement.writes is not None or statement.result is None:
         return None
-    if not statement.function.startswith("np.") or statement.function.endswith((".at", "random")):
+    arithmetic = statement.function in ("+", "-", "*", "/", "**", "neg")  # on numbers (1 - beta1)
+    if not (arithmetic or statement.function.startswith("np.")) or statement.function.endswith((".at", "random")):
         return None
     try:
         return statement.function, _hashable(statement.arguments), _hashable(statement.keywords)
