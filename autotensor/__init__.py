@@ -20,6 +20,7 @@ from autotensor.ops import (
     logsumexp, matmul, max, maximum, mean, min, minimum, mul, neg, pow, relu, reshape, sigmoid,
     softmax, softplus, sqrt, stack, sub, sum, swapaxes, tanh, transpose, where,
 )
+from autotensor.ops import avg_pool2d, conv2d, fold, max_pool2d, unfold  # windows over images
 from autotensor.state import detect_anomaly, enable_grad, is_grad_enabled, name_scope, no_grad, set_grad_enabled
 from autotensor.conversion import as_tensor
 from autotensor.compile import CompiledFunction, compile, guard_attribute, replayed  # noqa: A004 - at.compile
@@ -37,4 +38,5 @@ __all__ = [
     "minimum", "mul", "name_scope", "neg", "no_grad", "pow", "relu", "reshape", "set_grad_enabled", "sigmoid", "softmax",
     "softplus", "sqrt", "stack", "sub", "sum", "swapaxes", "tanh", "topological_order", "transpose",
     "viz", "where",
+    "avg_pool2d", "conv2d", "fold", "max_pool2d", "unfold",
 ]
