@@ -51,8 +51,10 @@ def conv2d(x: TensorLike, w: TensorLike, b: TensorLike | None = None, stride: An
     oh, ow = positions("conv2d", x.shape[2:], kernel, stride, padding)
     n, filters = x.shape[0], w.shape[0]
     weights = float_data(w).reshape(filters, w.shape[1] * kernel[0] * kernel[1])
-    data = np.matmul(weights, columns(float_data(x), kernel, stride, padding)).reshape(n, filters, oh, ow)
-    params = {"stride": stride, "padding": padding}
+    cols = columns(float_data(x), kernel, stride, padding)
+    data = np.matmul(weights, cols).reshape(n, filters, oh, ow)
+    # The weights' rule needs the columns again: kept (until backward frees them) when it will run.
+    params = {"stride": stride, "padding": padding, "columns": cols if w.requires_grad else None}
     if b is None:
         return record(data, CONV2D, (x, w), params)
     b = as_tensor(b, like=x, op="conv2d")
@@ -72,21 +74,22 @@ def _flat(g: Any) -> Any:
     return g.reshape(g.shape[0], g.shape[1], g.shape[2] * g.shape[3])
 
 
-def _conv2d_vjp_x(g: Any, out: Any, x: Any, w: Any, *bias: Any, stride: Pair, padding: Pair) -> Any:
+def _conv2d_vjp_x(g: Any, out: Any, x: Any, w: Any, *bias: Any, stride: Pair, padding: Pair, columns: Any) -> Any:
     # delta pulled back through the product, then each column added into its window.
     filters = w.shape[0]
     back = w.reshape(filters, w.shape[1] * w.shape[2] * w.shape[3]).T @ _flat(g)  # (N, C * kh * kw, L)
     return fold_any(back, x.shape[2:], w.shape[2:], stride, padding)
 
 
-def _conv2d_vjp_w(g: Any, out: Any, x: Any, w: Any, *bias: Any, stride: Pair, padding: Pair) -> Any:
+def _conv2d_vjp_w(g: Any, out: Any, x: Any, w: Any, *bias: Any, stride: Pair, padding: Pair, columns: Any) -> Any:
     # One product per image, summed over the batch: measured 5-10x faster than a single
-    # tensordot over (N, L), which copies both operands into a transposed layout first.
-    cols = unfold_any(x, w.shape[2:], stride, padding)
+    # tensordot over (N, L), which copies both operands into a transposed layout first.  On
+    # Tensors (a recorded backward) the columns are unfold's, so the rule depends on x.
+    cols = unfold_any(x, w.shape[2:], stride, padding) if isinstance(x, Tensor) or columns is None else columns
     return (_flat(g) @ cols.swapaxes(1, 2)).sum(axis=0).reshape(w.shape)
 
 
-def _conv2d_vjp_b(g: Any, out: Any, x: Any, w: Any, b: Any, stride: Pair, padding: Pair) -> Any:
+def _conv2d_vjp_b(g: Any, out: Any, x: Any, w: Any, b: Any, stride: Pair, padding: Pair, columns: Any) -> Any:
     return unbroadcast(g, (b.shape[0], 1, 1)).reshape(b.shape)
 
 

@@ -17,7 +17,7 @@ from nn import carprice
 from nn.carprice import DEFAULT_LR, OPTIMIZERS, SCHEDULES, Metrics, TrainConfig
 from nn.cli.arguments import fraction, layer_sizes, non_negative_int, non_negative_number, positive_int, positive_number
 from nn.cli.errors import EXIT_INTERRUPTED, EXIT_OK, UsageError
-from nn.cli.outputs import PendingFile, check_output_file
+from nn.cli.outputs import check_model_and_plot, save_model_and_plot
 from nn.cli.progress import ProgressReporter
 from nn.layers import ACTIVATIONS
 
@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     config = _config(args)
     out = Path(args.out)
     plot = None if args.plot is None else Path(args.plot)
-    _check_outputs(out, plot)
+    check_model_and_plot(out, plot)
     source = carprice.choose_data(args.data)
     _check_split(source, config, args.data)
     print(f"data: {source.description}")
@@ -100,16 +100,6 @@ def _config(args: argparse.Namespace) -> TrainConfig:
         raise UsageError(str(error)) from None
 
 
-def _check_outputs(out: Path, plot: Path | None) -> None:
-    """Every output checked before the data is even read (exit status 2, naming the option)."""
-    check_output_file("--out", out)
-    if plot is None:
-        return
-    check_output_file("--plot", plot, carprice.plot_formats())  # ImportError without matplotlib: exit 1
-    if plot.resolve() == out.resolve():
-        raise UsageError(f"--plot {plot}: is the same file as --out")
-
-
 def _check_split(source: carprice.DataSource, config: TrainConfig, data: str | None) -> None:
     """Enough listings on both sides of the split, known before the first epoch."""
     try:
@@ -121,18 +111,8 @@ def _check_split(source: carprice.DataSource, config: TrainConfig, data: str | N
 
 
 def _save(result: carprice.TrainResult, out: Path, plot: Path | None) -> None:
-    """Both outputs or neither: the plot is drawn to a temporary file, the model saved (itself
-    atomically), and only then the plot renamed into place."""
-    if plot is None:
-        result.save(out)
-        print(f"model saved to {out}")
-        return
-    with PendingFile(plot) as pending:
-        carprice.plot_training(result, pending.path, format=plot.suffix.lstrip(".").lower())
-        result.save(out)
-        print(f"model saved to {out}")
-        pending.commit()
-    print(f"plot saved to {plot}")
+    save_model_and_plot(out, plot, result.save,
+                        lambda path, format: carprice.plot_training(result, path, format=format))
 
 
 def _metrics_table(metrics: dict[str, Metrics]) -> str:

@@ -19,7 +19,7 @@ WRONG_COMMAND_LINES = [
     (["predict", "--km", "1", "--fuel", "steam", "--age", "1"], "--fuel"),
     (["graph", "--example", "seed", "--out", "{d}/g.jpg"], "--out"),
     (["compare", "--batch", "0"], "--batch"),
-    (["gradcheck", "--op", "conv2d"], "conv2d"),
+    (["gradcheck", "--op", "no_such_op"], "no_such_op"),
     (["data", "fetch", "--cache-dir", "{d}/cars.csv"], "--cache-dir"),
 ]
 
