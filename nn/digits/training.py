@@ -11,10 +11,16 @@ The pipeline (:func:`train`):
    ``compiled=False``;
 4. the test digits are classified by the largest output: accuracy and confusion matrix.
 
+Training runs with one BLAS thread (through ``threadpoolctl``, which scikit-learn brings): the
+digits' matrices are small, so a second thread costs more in synchronisation than it computes,
+and on a busy machine far more (document 003's setting trained in 12 s with one thread and 49 s
+with two on this project's 2-core machine under load).
+
 :class:`DigitsResult` keeps everything a report, a plot or the model file needs.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import time
@@ -43,6 +49,15 @@ Progress = Callable[[int, int, float, float], None]
 
 class TrainingError(RuntimeError):
     """Training that cannot go on: the loss stopped being finite (a learning rate too high)."""
+
+
+def one_blas_thread() -> contextlib.AbstractContextManager[Any]:
+    """Limit numpy's BLAS to one thread inside the block (no change without threadpoolctl)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def classify(model: Module, inputs: np.ndarray) -> np.ndarray:
@@ -131,7 +146,7 @@ def train(config: DigitsConfig = DigitsConfig(), progress: Progress | None = Non
     shuffle = np.random.default_rng([config.seed, 1])  # its own stream: init and order stay independent
     epochs = config.total_epochs
     started = time.perf_counter()
-    with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported as TrainingError
+    with one_blas_thread(), np.errstate(over="ignore", invalid="ignore"):  # divergence: TrainingError
         for epoch in range(1, epochs + 1):
             model.train()
             for rows in minibatches(len(X_train), batch, shuffle):
