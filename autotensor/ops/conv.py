@@ -10,7 +10,7 @@
   - bias:    ``g`` summed over the batch and the pixels.
 
 * ``max_pool2d``: the largest value of each window.  Its gradient goes to the window's first
-  largest element (PyTorch's rule: ties are not split); overlapping windows add up.
+  largest element (PyTorch's rule: ties are not split; a NaN wins); overlapping windows add up.
 * ``avg_pool2d``: the mean of each window; every element gets ``g / (kh * kw)`` of each window
   it is in.
 
@@ -28,7 +28,7 @@ import numpy as np
 from autotensor.broadcasting import unbroadcast
 from autotensor.conversion import as_tensor, float_data
 from autotensor.errors import ShapeError
-from autotensor.ops.windows import Pair, fold_any, image_batch, pair, positions, unfold_any, columns
+from autotensor.ops.windows import Pair, columns, fold_any, image_batch, offsets, pair, positions, unfold_any
 from autotensor.registry import Sample, distinct, register, uniform
 from autotensor.tensor import Tensor, TensorLike, record
 
@@ -106,34 +106,47 @@ CONV2D = register(
 
 
 # ---------------------------------------------------------------- pooling
-def _pooled(op: str, x: Tensor, kernel_size: Any, stride: Any) -> tuple[Any, Pair, Pair, Pair]:
-    """The windows of ``x`` as (N, C, kh * kw, L), the kernel, the stride (default: the kernel)
-    and the output size."""
+# The pools read the image through one strided view per kernel offset (``offsets``): the
+# element at offset k of every window, (N, C, OH, OW) at a time.  A reduction over the kernel is
+# then kh * kw - 1 elementwise ufuncs, and the backward pass adds into the same views, with no
+# window copied out.  On Tensors (a recorded backward) the rules go through the fold op instead.
+def _pool_arguments(op: str, x: Tensor, kernel_size: Any, stride: Any) -> tuple[Pair, Pair]:
     kernel = pair(op, "kernel_size", kernel_size, 1)
     stride = kernel if stride is None else pair(op, "stride", stride, 1)
     image_batch(op, x)
-    size = positions(op, x.shape[2:], kernel, stride, (0, 0))
-    n, c = x.shape[0], x.shape[1]
-    windows = columns(x.data, kernel, stride, (0, 0)).reshape(n, c, kernel[0] * kernel[1], size[0] * size[1])
-    return windows, kernel, stride, size
+    positions(op, x.shape[2:], kernel, stride, (0, 0))
+    return kernel, stride
 
 
 def max_pool2d(x: TensorLike, kernel_size: Any, stride: Any = None) -> Tensor:
     """The largest value of each ``kernel_size`` window, windows ``stride`` apart (default: the
     kernel, so they do not overlap); PyTorch's ``F.max_pool2d`` without padding."""
     x = as_tensor(x, op="max_pool2d")
-    windows, kernel, stride, (oh, ow) = _pooled("max_pool2d", x, kernel_size, stride)
-    winner = np.argmax(windows, axis=2)  # the first largest element of each window (NaN counts as largest)
-    data = windows.max(axis=2).reshape(x.shape[0], x.shape[1], oh, ow)
-    return record(data, MAX_POOL2D, (x,), {"kernel": kernel, "stride": stride, "winner": winner})
+    kernel, stride = _pool_arguments("max_pool2d", x, kernel_size, stride)
+    views = [x.data[index] for index in offsets(x.shape[2:], kernel, stride)]
+    best = views[0] if len(views) > 1 else views[0].copy()  # the result never shares x's memory
+    winner = np.zeros_like(best, dtype=np.intp)  # which offset holds each window's maximum
+    for k, view in enumerate(views[1:], start=1):
+        # PyTorch's rule: a later element wins if it is larger or NaN, so the first of equal
+        # maxima keeps the gradient.
+        winner = np.where((view > best) | (view != view), k, winner)
+        best = np.maximum(best, view)
+    return record(best, MAX_POOL2D, (x,), {"kernel": kernel, "stride": stride, "winner": winner})
 
 
 def _max_pool2d_vjp(g: Any, out: Any, x: Any, kernel: Pair, stride: Pair, winner: Any) -> Any:
-    n, c, positions = g.shape[0], g.shape[1], g.shape[2] * g.shape[3]
     count = kernel[0] * kernel[1]
-    chosen = np.arange(count).reshape(1, 1, count, 1) == winner.reshape(n, c, 1, positions)  # (N, C, kh * kw, L)
-    back = (g.reshape(n, c, 1, positions) * chosen).reshape(n, c * count, positions)
-    return fold_any(back, x.shape[2:], kernel, stride, (0, 0))
+    if isinstance(g, Tensor):
+        n, c, length = g.shape[0], g.shape[1], g.shape[2] * g.shape[3]
+        chosen = np.arange(count).reshape(1, 1, count, 1) == winner.reshape(n, c, 1, length)
+        back = (g.reshape(n, c, 1, length) * chosen).reshape(n, c * count, length)
+        return fold_any(back, x.shape[2:], kernel, stride, (0, 0))
+    pieces = [g * (winner == k) for k in range(count)]  # what each offset receives
+    full = np.zeros_like(pieces[0], shape=x.shape)  # made from a piece: traced when g or the winners are
+    for index, piece in zip(offsets(x.shape[2:], kernel, stride), pieces):
+        window = full[index]
+        np.add(window, piece, out=window)
+    return full
 
 
 MAX_POOL2D = register(
@@ -150,17 +163,26 @@ def avg_pool2d(x: TensorLike, kernel_size: Any, stride: Any = None) -> Tensor:
     """The mean of each ``kernel_size`` window, windows ``stride`` apart (default: the kernel);
     PyTorch's ``F.avg_pool2d`` without padding."""
     x = as_tensor(x, op="avg_pool2d")
-    windows, kernel, stride, (oh, ow) = _pooled("avg_pool2d", x, kernel_size, stride)
-    data = windows.mean(axis=2).reshape(x.shape[0], x.shape[1], oh, ow)
-    return record(data, AVG_POOL2D, (x,), {"kernel": kernel, "stride": stride})
+    kernel, stride = _pool_arguments("avg_pool2d", x, kernel_size, stride)
+    views = [float_data(x)[index] for index in offsets(x.shape[2:], kernel, stride)]
+    total = views[0]
+    for view in views[1:]:
+        total = total + view
+    return record(total / len(views), AVG_POOL2D, (x,), {"kernel": kernel, "stride": stride})
 
 
 def _avg_pool2d_vjp(g: Any, out: Any, x: Any, kernel: Pair, stride: Pair) -> Any:
-    n, c, positions = g.shape[0], g.shape[1], g.shape[2] * g.shape[3]
     count = kernel[0] * kernel[1]
-    share = (g / count).reshape(n, c, 1, positions)
-    back = np.broadcast_to(share, (n, c, count, positions)).reshape(n, c * count, positions)
-    return fold_any(back, x.shape[2:], kernel, stride, (0, 0))
+    share = g / count
+    if isinstance(g, Tensor):
+        n, c, length = g.shape[0], g.shape[1], g.shape[2] * g.shape[3]
+        back = np.broadcast_to(share.reshape(n, c, 1, length), (n, c, count, length))
+        return fold_any(back.reshape(n, c * count, length), x.shape[2:], kernel, stride, (0, 0))
+    full = np.zeros_like(share, shape=x.shape)
+    for index in offsets(x.shape[2:], kernel, stride):
+        window = full[index]
+        np.add(window, share, out=window)
+    return full
 
 
 AVG_POOL2D = register(

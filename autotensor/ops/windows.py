@@ -91,19 +91,25 @@ def columns(x: Any, kernel: Pair, stride: Pair, padding: Pair) -> Any:
     return windows.transpose(0, 1, 4, 5, 2, 3).reshape(n, c * kernel[0] * kernel[1], oh * ow)
 
 
+def offsets(size: Pair, kernel: Pair, stride: Pair, padding: Pair = (0, 0)) -> list[tuple[slice, ...]]:
+    """For each kernel offset (i, j), row-major, the basic index of the (N, C, OH, OW) elements of
+    the padded image it sees: the element at offset (i, j) of every window, one strided slice."""
+    oh, ow = positions("windows", size, kernel, stride, padding)
+    sh, sw = _steps(size, kernel, stride, padding)
+    return [(slice(None), slice(None), slice(i, i + sh * (oh - 1) + 1, sh), slice(j, j + sw * (ow - 1) + 1, sw))
+            for i in range(kernel[0]) for j in range(kernel[1])]
+
+
 def images(cols: Any, size: Pair, kernel: Pair, stride: Pair, padding: Pair) -> Any:
     """col2im on an array: (N, C * kh * kw, L) -> (N, C, H, W), overlapping windows added up."""
-    n = cols.shape[0]
-    kh, kw = kernel
+    n, count = cols.shape[0], kernel[0] * kernel[1]
     oh, ow = positions("fold", size, kernel, stride, padding)
-    sh, sw = _steps(size, kernel, stride, padding)
-    blocks = cols.reshape(n, cols.shape[1] // (kh * kw), kh, kw, oh, ow)
+    blocks = cols.reshape(n, cols.shape[1] // count, count, oh, ow)
     ph, pw = padding
     full = np.zeros_like(cols, shape=(n, blocks.shape[1], size[0] + 2 * ph, size[1] + 2 * pw))
-    for i in range(kh):  # one strided slice per kernel offset, never one per pixel
-        for j in range(kw):
-            window = full[:, :, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw]
-            np.add(window, blocks[:, :, i, j], out=window)
+    for k, index in enumerate(offsets(size, kernel, stride, padding)):  # per kernel offset, never per pixel
+        window = full[index]
+        np.add(window, blocks[:, :, k], out=window)
     return full if padding == (0, 0) else full[:, :, ph:ph + size[0], pw:pw + size[1]]
 
 

@@ -23,7 +23,7 @@ def plot_training(result: DigitsResult, path: str | Path, format: str | None = N
     """
     plt = pyplot()
     figure = plt.figure(figsize=(10, 4))
-    grid = figure.add_gridspec(4, 12, wspace=0.3, hspace=0.5)
+    grid = figure.add_gridspec(4, 12, wspace=0.3, hspace=0.5, top=0.85)
     curves = figure.add_subplot(grid[:, :4])
     rounds = np.arange(1, len(result.train_loss) + 1)
     curves.plot(rounds, result.train_loss, label="train")
