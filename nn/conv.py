@@ -14,6 +14,7 @@ import numpy as np
 
 import autotensor as at
 from nn import init as initialisers
+from nn.layers import explicit_weights
 from nn.module import Module, Parameter
 
 __all__ = ["AvgPool2d", "Conv2d", "Flatten", "MaxPool2d"]
@@ -60,7 +61,7 @@ class Conv2d(Module):
                 self.in_channels * receptive, self.out_channels * receptive, initialisers.rng(seed), shape=shape)
             biases = np.zeros(self.out_channels) if bias else None
         else:
-            weights, biases = _explicit(init, shape, bias)
+            weights, biases = explicit_weights("Conv2d", init, shape, "(out, in, kh, kw)", self.out_channels, bias)
         self.W = Parameter(weights)
         self.b = Parameter(biases) if bias else None
 
@@ -82,27 +83,6 @@ class Conv2d(Module):
     def extra_repr(self) -> str:
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}, "
                 f"padding={self.padding}, bias={self.b is not None}")
-
-
-def _explicit(pair: Any, shape: tuple[int, ...], bias: bool) -> tuple[np.ndarray, np.ndarray | None]:
-    """Given ``(W, b)`` as float64 copies, checked against the layer's shapes."""
-    try:
-        weights, biases = pair
-    except (TypeError, ValueError):
-        raise TypeError("Conv2d: init must be an initialiser name or a (W, b) pair of arrays") from None
-    weights = np.array(weights.data if isinstance(weights, at.Tensor) else weights, dtype=np.float64)
-    if weights.shape != shape:
-        raise ValueError(f"Conv2d: W must have shape {shape} (out, in, kh, kw), got {weights.shape}")
-    if not bias:
-        if biases is not None:
-            raise ValueError("Conv2d: bias=False but a bias vector was given")
-        return weights, None
-    if biases is None:
-        return weights, np.zeros(shape[0])
-    biases = np.array(biases.data if isinstance(biases, at.Tensor) else biases, dtype=np.float64)
-    if biases.shape != (shape[0],):
-        raise ValueError(f"Conv2d: b must have shape ({shape[0]},), got {biases.shape}")
-    return weights, biases
 
 
 class _Pool2d(Module):

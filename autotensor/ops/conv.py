@@ -29,6 +29,7 @@ from autotensor.broadcasting import unbroadcast
 from autotensor.conversion import as_tensor, float_data
 from autotensor.errors import ShapeError
 from autotensor.ops.windows import Pair, columns, fold_any, image_batch, offsets, pair, positions, unfold_any
+from autotensor.ops.shape import stack
 from autotensor.registry import Sample, distinct, register, uniform
 from autotensor.tensor import Tensor, TensorLike, record
 
@@ -118,6 +119,13 @@ def _pool_arguments(op: str, x: Tensor, kernel_size: Any, stride: Any) -> tuple[
     return kernel, stride
 
 
+def _pool_samples(pool: Any, values: Any) -> list[Sample]:
+    """Non-overlapping, overlapping and rectangular windows, with images that leave a margin."""
+    return [Sample("2x2x4x6 kernel 2", (values(2, 2, 4, 6),), lambda x: pool(x, 2)),
+            Sample("1x2x5x5 kernel 3 stride 1 (overlapping)", (values(1, 2, 5, 5),), lambda x: pool(x, 3, 1)),
+            Sample("1x1x5x7 kernel (2, 3) stride (2, 2)", (values(1, 1, 5, 7),), lambda x: pool(x, (2, 3), 2))]
+
+
 def max_pool2d(x: TensorLike, kernel_size: Any, stride: Any = None) -> Tensor:
     """The largest value of each ``kernel_size`` window, windows ``stride`` apart (default: the
     kernel, so they do not overlap); PyTorch's ``F.max_pool2d`` without padding."""
@@ -134,28 +142,29 @@ def max_pool2d(x: TensorLike, kernel_size: Any, stride: Any = None) -> Tensor:
     return record(best, MAX_POOL2D, (x,), {"kernel": kernel, "stride": stride, "winner": winner})
 
 
-def _max_pool2d_vjp(g: Any, out: Any, x: Any, kernel: Pair, stride: Pair, winner: Any) -> Any:
-    count = kernel[0] * kernel[1]
+def _pool_gradient(g: Any, x: Any, kernel: Pair, stride: Pair, piece: Any) -> Any:
+    """The input gradient of a pool: ``piece(k)`` (N, C, OH, OW) is what the element at offset k
+    of every window receives; overlapping windows add up.  On arrays the pieces are added into
+    one strided view each; on Tensors they are stacked into columns and folded (recorded ops)."""
+    pieces = [piece(k) for k in range(kernel[0] * kernel[1])]
     if isinstance(g, Tensor):
         n, c, length = g.shape[0], g.shape[1], g.shape[2] * g.shape[3]
-        chosen = np.arange(count).reshape(1, 1, count, 1) == winner.reshape(n, c, 1, length)
-        back = (g.reshape(n, c, 1, length) * chosen).reshape(n, c * count, length)
-        return fold_any(back, x.shape[2:], kernel, stride, (0, 0))
-    pieces = [g * (winner == k) for k in range(count)]  # what each offset receives
+        columns_ = stack(pieces, axis=2).reshape(n, c * len(pieces), length)
+        return fold_any(columns_, x.shape[2:], kernel, stride, (0, 0))
     full = np.zeros_like(pieces[0], shape=x.shape)  # made from a piece: traced when g or the winners are
-    for index, piece in zip(offsets(x.shape[2:], kernel, stride), pieces):
+    for index, part in zip(offsets(x.shape[2:], kernel, stride), pieces):
         window = full[index]
-        np.add(window, piece, out=window)
+        np.add(window, part, out=window)
     return full
+
+
+def _max_pool2d_vjp(g: Any, out: Any, x: Any, kernel: Pair, stride: Pair, winner: Any) -> Any:
+    return _pool_gradient(g, x, kernel, stride, lambda k: g * (winner == k))
 
 
 MAX_POOL2D = register(
     "max_pool2d", max_pool2d, vjps=(_max_pool2d_vjp,), saves="",
-    samples=[
-        Sample("2x2x4x6 kernel 2", (distinct(2, 2, 4, 6),), lambda x: max_pool2d(x, 2)),
-        Sample("1x2x5x5 kernel 3 stride 1 (overlapping)", (distinct(1, 2, 5, 5),), lambda x: max_pool2d(x, 3, 1)),
-        Sample("1x1x5x7 kernel (2, 3) stride (2, 2)", (distinct(1, 1, 5, 7),), lambda x: max_pool2d(x, (2, 3), 2)),
-    ],
+    samples=_pool_samples(max_pool2d, distinct),  # distinct values: no ties, where the rule has a kink
 )
 
 
@@ -172,24 +181,11 @@ def avg_pool2d(x: TensorLike, kernel_size: Any, stride: Any = None) -> Tensor:
 
 
 def _avg_pool2d_vjp(g: Any, out: Any, x: Any, kernel: Pair, stride: Pair) -> Any:
-    count = kernel[0] * kernel[1]
-    share = g / count
-    if isinstance(g, Tensor):
-        n, c, length = g.shape[0], g.shape[1], g.shape[2] * g.shape[3]
-        back = np.broadcast_to(share.reshape(n, c, 1, length), (n, c, count, length))
-        return fold_any(back.reshape(n, c * count, length), x.shape[2:], kernel, stride, (0, 0))
-    full = np.zeros_like(share, shape=x.shape)
-    for index in offsets(x.shape[2:], kernel, stride):
-        window = full[index]
-        np.add(window, share, out=window)
-    return full
+    share = g / (kernel[0] * kernel[1])
+    return _pool_gradient(g, x, kernel, stride, lambda k: share)
 
 
 AVG_POOL2D = register(
     "avg_pool2d", avg_pool2d, vjps=(_avg_pool2d_vjp,), saves="",
-    samples=[
-        Sample("2x2x4x6 kernel 2", (uniform(2, 2, 4, 6),), lambda x: avg_pool2d(x, 2)),
-        Sample("1x2x5x5 kernel 3 stride 1 (overlapping)", (uniform(1, 2, 5, 5),), lambda x: avg_pool2d(x, 3, 1)),
-        Sample("1x1x5x7 kernel (2, 3) stride (2, 2)", (uniform(1, 1, 5, 7),), lambda x: avg_pool2d(x, (2, 3), 2)),
-    ],
+    samples=_pool_samples(avg_pool2d, uniform),
 )

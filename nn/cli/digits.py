@@ -11,14 +11,13 @@ rate 0.25, 3,000 iterations).  Ctrl-C stops at once and leaves any previous mode
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from nn import digits
-from nn.cli.arguments import fraction, non_negative_int, positive_int, positive_number
+from nn.cli.arguments import add_training_options, non_negative_int, positive_int, positive_number
 from nn.cli.errors import EXIT_INTERRUPTED, EXIT_OK, UsageError
 from nn.cli.outputs import check_model_and_plot, save_model_and_plot
-from nn.cli.progress import ProgressReporter
+from nn.cli.progress import train_with_progress
 
 HELP = "train the digits classifier of document 003 (MLP or CNN): accuracy and confusion matrix"
 DESCRIPTION = ("Classify the 1,797 8x8 handwritten digits shipped with scikit-learn (document 003: one-hot "
@@ -45,15 +44,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lr", type=positive_number, default=None,
                         help=f"Adam's learning rate (default: {digits.RECIPES['mlp'].lr:g} (mlp), "
                              f"{digits.RECIPES['cnn'].lr:g} (cnn))")
-    parser.add_argument("--seed", type=non_negative_int, default=d.seed,
-                        help="initial weights, dropout and batch order (default: 0)")
-    parser.add_argument("--split-seed", type=non_negative_int, default=d.split_seed,
-                        help="which digits are held out for testing (default: 0)")
-    parser.add_argument("--test-fraction", type=fraction, default=d.test_fraction,
-                        help=f"share of the digits held out (default: {d.test_fraction:g})")
-    parser.add_argument("--no-compile", action="store_true",
-                        help="run the training step eagerly instead of compiled (at.compile; the same model)")
-    parser.add_argument("--out", default="digits.npz", metavar="PATH", help="model file (default: digits.npz)")
+    add_training_options(parser, seed_help="initial weights, dropout and batch order", held_out="digits",
+                         test_fraction=d.test_fraction, out="digits.npz")
     parser.add_argument("--plot", metavar="FILE.png",
                         help="also draw the loss curves and the misclassified test digits")
 
@@ -72,14 +64,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"data: {len(data):,} handwritten digits of 8x8 pixels (scikit-learn's copy); {trained:,} for "
           f"training, {tested:,} for testing; one-hot targets, pixels standardised on the training digits")
     print(f"model: {config.describe()}")
-    progress = ProgressReporter(sys.stderr)
-    try:
-        result = digits.train(config, progress, data)
-    except KeyboardInterrupt:
-        progress.interrupt()
-        kept = f"{out} left as it was" if out.exists() else "no model file written"
-        print(f"autotensor digits: interrupted at epoch {progress.epoch}/{config.total_epochs}; nothing saved, "
-              f"{kept}", file=sys.stderr)
+    result = train_with_progress("digits", out, config.total_epochs,
+                                 lambda progress: digits.train(config, progress, data))
+    if result is None:
         return EXIT_INTERRUPTED
     right = int((result.predicted == result.test_digits.labels).sum())
     print(f"trained in {result.seconds:.1f} s on {len(result.train_digits):,} digits")

@@ -6,6 +6,7 @@ training did.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,14 +20,17 @@ from nn.serialization import ModelFileError, load
 __all__ = ["DigitsClassifier"]
 
 
+@dataclass(frozen=True)
 class DigitsClassifier:
-    """``DigitsClassifier.load(path).predict(images)``: the digit shown in each 8x8 image."""
+    """``DigitsClassifier.load(path).predict(images)``: the digit shown in each 8x8 image.
 
-    def __init__(self, model: Module, standardizer: Standardizer, images: bool, metadata: dict[str, Any]) -> None:
-        self.model = model.eval()
-        self.standardizer = standardizer
-        self.images = images
-        self.metadata = metadata
+    ``images``: whether the network takes (n, 1, 8, 8) images (a CNN) or rows of 64 pixels.
+    """
+
+    model: Module
+    standardizer: Standardizer
+    images: bool
+    metadata: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: str | Path) -> DigitsClassifier:
@@ -38,7 +42,7 @@ class DigitsClassifier:
             standardizer = Standardizer.from_dict(metadata.get("standardizer") or {})
         except ValueError as error:
             raise ModelFileError(f"{path}: {error}") from None
-        return cls(model, standardizer, metadata["images"], metadata)
+        return cls(model.eval(), standardizer, metadata["images"], metadata)
 
     def predict(self, images: Any) -> np.ndarray:
         """The digits (ints 0-9) shown in ``images``: grey levels 0-16, shape (n, 8, 8) or (n, 64)."""

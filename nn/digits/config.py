@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from nn.data import split_problems
 from nn.digits.recipes import Recipe, recipe_for
 
 __all__ = ["ARCHITECTURES", "DigitsConfig", "MIN_DIGITS", "SplitError", "check_split"]
@@ -50,23 +51,19 @@ class DigitsConfig:
     compiled: bool = True  # the training step through at.compile (the same model, faster)
 
     def __post_init__(self) -> None:
-        problems = []
+        checks = [
+            (self.epochs is None or self.epochs >= 1, f"epochs must be at least 1, got {self.epochs}"),
+            (self.batch_size is None or self.batch_size >= 0,
+             f"batch size must be >= 0 (0 = all training digits), got {self.batch_size}"),
+            (self.lr is None or (self.lr > 0 and math.isfinite(self.lr)),
+             f"learning rate must be a positive number, got {self.lr}"),
+        ]
+        problems = [message for holds, message in checks if not holds]
         try:
             recipe_for(self.arch, self.document)
         except ValueError as error:
-            problems.append(str(error))
-        if self.epochs is not None and self.epochs < 1:
-            problems.append(f"epochs must be at least 1, got {self.epochs}")
-        if self.batch_size is not None and self.batch_size < 0:
-            problems.append(f"batch size must be >= 0 (0 = all training digits), got {self.batch_size}")
-        if self.lr is not None and not (self.lr > 0 and math.isfinite(self.lr)):
-            problems.append(f"learning rate must be a positive number, got {self.lr}")
-        for name in ("seed", "split_seed"):
-            if getattr(self, name) < 0:
-                problems.append(f"{name} must be >= 0, got {getattr(self, name)}")
-        if not 0 < self.test_fraction < 1:
-            problems.append(f"test fraction must be between 0 and 1, got {self.test_fraction}")
-        if problems:
+            problems.insert(0, str(error))
+        if problems := problems + split_problems(self.seed, self.split_seed, self.test_fraction):
             raise ValueError("; ".join(problems))
 
     @property

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from nn import cli, digits
-from tests.cli.running import assert_one_line_error, run
+from tests.cli.running import assert_one_line_error, interrupt_at_epoch, run
 
 pytest.importorskip("sklearn")
 
@@ -74,20 +74,23 @@ def test_no_compile_trains_the_same_model(capsys, tmp_path) -> None:
         np.testing.assert_allclose(p.data, q.data, rtol=0, atol=1e-12)
 
 
-@pytest.mark.parametrize("argv, fragment", [
-    (["--document", "--arch", "cnn"], "drop --arch cnn"),
-    (["--document", "--epochs", "10", "--lr", "1"], "drop --epochs, --lr"),
-    (["--arch", "rnn"], "--arch"),
-    (["--epochs", "0"], "--epochs"),
-    (["--batch-size", "-1"], "--batch-size"),
-    (["--lr", "0"], "--lr"),
-    (["--seed", "-1"], "--seed"),
-    (["--test-fraction", "0.001"], "--test-fraction 0.001: a test fraction of 0.001 leaves 2 of 1797 digits"),
-    (["--out", "{d}"], "--out"),
-    (["--out", "{d}/no/such/m.npz"], "does not exist"),
-    (["--plot", "{d}/p.txt"], "--plot"),
-    (["--plot", "{d}/same.png", "--out", "{d}/same.png"], "is the same file as --out"),
-])
+WRONG = {  # the options of a wrong command line, and what the one error line says
+    "--document --arch cnn": "drop --arch cnn",
+    "--document --epochs 10 --lr 1": "drop --epochs, --lr",
+    "--arch rnn": "--arch",
+    "--epochs 0": "--epochs",
+    "--batch-size -1": "--batch-size",
+    "--lr 0": "--lr",
+    "--seed -1": "--seed",
+    "--test-fraction 0.001": "--test-fraction 0.001: a test fraction of 0.001 leaves 2 of 1797 digits",
+    "--out {d}": "--out",
+    "--out {d}/no/such/m.npz": "does not exist",
+    "--plot {d}/p.txt": "--plot",
+    "--plot {d}/same.png --out {d}/same.png": "is the same file as --out",
+}
+
+
+@pytest.mark.parametrize("argv, fragment", [(argv.split(), fragment) for argv, fragment in WRONG.items()], ids=list(WRONG))
 def test_a_wrong_command_line_exits_2_before_any_work(capsys, tmp_path, argv, fragment) -> None:
     if "--plot" in argv:
         pytest.importorskip("matplotlib")
@@ -110,12 +113,7 @@ def test_ctrl_c_exits_130_and_keeps_the_previous_model(capsys, tmp_path, monkeyp
     out_path = tmp_path / "digits.npz"
     out_path.write_bytes(b"the previous model")
 
-    def interrupt_at_epoch_2(self, epoch, epochs, train_loss, test_loss):
-        self.epoch = epoch
-        if epoch == 2:
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr(cli.ProgressReporter, "__call__", interrupt_at_epoch_2)
+    monkeypatch.setattr(cli.ProgressReporter, "__call__", interrupt_at_epoch(2))
     status, out, err = run(capsys, "digits", "--out", out_path)
     assert status == 130
     assert "interrupted at epoch 2/60" in err and "left as it was" in err
