@@ -13,9 +13,6 @@ import autotensor as at
 from autotensor.registry import REGISTRY
 from tests.work import lines_run
 
-torch = pytest.importorskip("torch")
-F = torch.nn.functional
-
 RNG = np.random.default_rng(7)
 
 
@@ -31,6 +28,7 @@ def test_unfold_and_fold_are_adjoint() -> None:
 def test_a_small_network_agrees_with_torch_to_second_order() -> None:
     """conv -> tanh -> max pool -> conv -> avg pool: the value, the gradients and a
     Hessian-vector product (gradients of gradients through every op) equal PyTorch's."""
+    torch = pytest.importorskip("torch")
     x = RNG.normal(size=(2, 2, 9, 9))
     w1, b1, w2 = RNG.normal(size=(3, 2, 3, 3)), RNG.normal(size=3), RNG.normal(size=(2, 3, 2, 2))
     v = [RNG.normal(size=a.shape) for a in (x, w1, b1, w2)]
@@ -39,6 +37,7 @@ def test_a_small_network_agrees_with_torch_to_second_order() -> None:
         h = lib.max_pool2d(lib.conv2d(x, w1, b1, stride=1, padding=1).tanh(), 3, 2)
         return (lib.avg_pool2d(lib.conv2d(h, w2, stride=1, padding=1), 2) ** 2).sum()
 
+    F = torch.nn.functional
     ours = [at.Tensor(a, requires_grad=True) for a in (x, w1, b1, w2)]
     theirs = [torch.tensor(a, requires_grad=True) for a in (x, w1, b1, w2)]
     loss, loss_t = network(at, *ours), network(F, *theirs)
@@ -78,6 +77,7 @@ def test_max_pool_gives_a_window_s_gradient_to_its_first_largest_element() -> No
 def test_the_comparison_with_torch_catches_tie_splitting_in_max_pool(monkeypatch: pytest.MonkeyPatch) -> None:
     """Splitting a tie evenly, the other valid convention, is not PyTorch's: the differential
     check fails it, so the table's max_pool2d entry tests the rule."""
+    pytest.importorskip("torch")
     from tests import differential_strategies as ds
     from tests.differential_harness import check_call
     from tests.test_differential import TABLE
@@ -128,7 +128,9 @@ def test_bad_window_arguments_are_refused_by_name(call: Callable[[], Any], built
 
 
 def test_a_stride_past_the_image_takes_one_window_as_torch_does() -> None:
+    torch = pytest.importorskip("torch")
     x = RNG.normal(size=(1, 2, 5, 6))
     w = RNG.normal(size=(3, 2, 2, 2))
     np.testing.assert_allclose(at.conv2d(x, w, stride=10**30).data,
-                               F.conv2d(torch.tensor(x), torch.tensor(w), stride=10**6).numpy(), rtol=1e-12)
+                               torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w), stride=10**6).numpy(),
+                               rtol=1e-12)

@@ -15,7 +15,11 @@ from nn.backprop import ManualMLP
 from nn.backprop import backward as manual_backward
 from tests.backprop.test_compare import run_cli
 
-pytest.importorskip("sklearn")  # the digits example reads scikit-learn's digits
+
+
+@pytest.fixture
+def sklearn() -> None:
+    pytest.importorskip("sklearn")  # the digits example reads scikit-learn's digits
 
 
 def softmax(z: np.ndarray) -> np.ndarray:
@@ -59,7 +63,7 @@ def test_autograd_and_the_manual_network_agree_on_any_classifier(hidden, classes
     assert all(d.relative_error < 1e-10 or d.max_abs_diff < 1e-15 for d in params + deltas)
 
 
-def test_compare_runs_the_digits_network_and_agrees_to_round_off(capsys) -> None:
+def test_compare_runs_the_digits_network_and_agrees_to_round_off(sklearn, capsys) -> None:
     argv = ("--example", "digits", "--batch", "200", "--steps", "100", "--repeats", "0")
     code, out, err = run_cli(capsys, *argv)
     assert code == 0, err
@@ -74,7 +78,7 @@ def test_compare_runs_the_digits_network_and_agrees_to_round_off(capsys) -> None
     assert report["lockstep"]["max_weight_diff"] < 1e-12 and report["compiled_lockstep"]["max_weight_diff"] < 1e-12
 
 
-def test_compare_fails_a_multi_class_delta_that_forgets_the_mean(capsys, monkeypatch) -> None:
+def test_compare_fails_a_multi_class_delta_that_forgets_the_mean(sklearn, capsys, monkeypatch) -> None:
     """delta_L = softmax(z) - y without the 1/N: every gradient N times too large, exit 1."""
     scale = manual_backward.loss_scale
     monkeypatch.setattr(manual_backward, "loss_scale",
@@ -84,7 +88,7 @@ def test_compare_fails_a_multi_class_delta_that_forgets_the_mean(capsys, monkeyp
     assert "MISMATCH" in out and "delta layers.2.z" in out
 
 
-def test_compare_shows_the_documents_multi_class_delta_above_its_line(capsys) -> None:
+def test_compare_shows_the_documents_multi_class_delta_above_its_line(sklearn, capsys) -> None:
     code, out, _ = run_cli(capsys, "--example", "digits", "--batch", "20", "--steps", "0", "--repeats", "0",
                            "--show-code")
     assert code == 0

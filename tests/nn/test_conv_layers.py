@@ -11,9 +11,6 @@ import autotensor as at
 import nn
 from tests.nn.test_model_file_safety import model_members, refused, write_archive
 
-torch = pytest.importorskip("torch")
-
-
 def small_cnn(seed: int = 0) -> nn.Sequential:
     generator = np.random.default_rng(seed)
     return nn.Sequential(
@@ -24,6 +21,7 @@ def small_cnn(seed: int = 0) -> nn.Sequential:
 
 
 def test_conv2d_computes_torchs_conv2d_with_the_same_filters() -> None:
+    torch = pytest.importorskip("torch")
     rng = np.random.default_rng(1)
     layer = nn.Conv2d(2, 3, (3, 2), stride=2, padding=1, seed=0)
     reference = torch.nn.Conv2d(2, 3, (3, 2), stride=2, padding=1, dtype=torch.float64)
