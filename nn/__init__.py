@@ -17,6 +17,7 @@ hand-derived backprop and its comparison with autograd) and ``nn.cli`` (the comm
 from nn import data, init, optim
 from nn.architecture import register_module
 from nn.clipping import clip_grad_norm
+from nn.conv import AvgPool2d, Conv2d, Flatten, MaxPool2d
 from nn.layers import (
     ACTIVATIONS, MLP, Dropout, Identity, LeakyReLU, Linear, ReLU, Sigmoid, Softplus, Tanh, activation_module,
     split_bias_row,
@@ -35,4 +36,5 @@ __all__ = [
     "Sigmoid", "Softplus", "StateDictError", "Tanh", "activation_module", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "clip_grad_norm", "data", "get_loss", "half_sse", "init", "l2_penalty",
     "load", "mse", "optim", "register_module", "save", "softmax_cross_entropy", "split_bias_row",
+    "AvgPool2d", "Conv2d", "Flatten", "MaxPool2d",
 ]

@@ -20,6 +20,7 @@ from typing import Any, TypeVar, overload
 
 import numpy as np
 
+from nn.conv import AvgPool2d, Conv2d, Flatten, MaxPool2d
 from nn.layers import ACTIVATIONS, MLP, Dropout, Linear
 from nn.module import Module, ModuleList, Parameter, Sequential
 
@@ -76,7 +77,8 @@ def register_module(cls: M | None = None, *, name: str | None = None) -> M | Cal
     return register if cls is None else register(cls)
 
 
-for _builtin in (Linear, MLP, Sequential, ModuleList, Dropout, *ACTIVATIONS.values()):
+for _builtin in (Linear, MLP, Sequential, ModuleList, Dropout, *ACTIVATIONS.values(),
+                 Conv2d, MaxPool2d, AvgPool2d, Flatten):
     register_module(_builtin)
 del _builtin
 
@@ -220,7 +222,7 @@ def _nested(config: dict[str, Any], where: str) -> Iterator[tuple[str, Any]]:
 
 
 def parameter_count(description: Any) -> int:
-    """How many parameter numbers building ``description`` allocates in nn's own layers (Linear, MLP).
+    """How many parameter numbers building ``description`` allocates in nn's own layers (Linear, MLP, Conv2d).
 
     Computed from the settings alone, so ``nn.load`` can refuse a file whose architecture is far
     larger than the arrays it holds before allocating anything.

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-__all__ = ["minibatches", "train_test_split"]
+__all__ = ["minibatches", "split_problems", "train_test_split"]
 
 
 def train_test_split(
@@ -62,3 +62,13 @@ def minibatches(n: int, batch_size: int, rng: np.random.Generator) -> Iterator[s
     order = rng.permutation(n)
     for start in range(0, n, batch_size):
         yield order[start:start + batch_size]
+
+
+def split_problems(seed: int, split_seed: int, test_fraction: float) -> list[str]:
+    """What is wrong with a run's seeds (each >= 0) and test fraction (strictly between 0 and 1),
+    one sentence each, for a settings object to report together with its own checks."""
+    problems = [f"{name} must be >= 0, got {value}" for name, value in (("seed", seed), ("split_seed", split_seed))
+                if value < 0]
+    if not 0 < test_fraction < 1:
+        problems.append(f"test fraction must be between 0 and 1, got {test_fraction}")
+    return problems

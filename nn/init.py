@@ -10,6 +10,9 @@ With ``z = x @ W`` and independent inputs of unit variance, ``Var(z) = fan_in * 
 
 Biases start at zero.  Every initialiser takes a ``numpy.random.Generator`` so a whole model
 is reproducible from one seed; :func:`rng` turns a seed (or None, or a Generator) into one.
+
+A convolution's filters ``(out, in, kh, kw)`` are drawn with ``shape=`` and the fans of a filter,
+``fan_in = in * kh * kw`` and ``fan_out = out * kh * kw`` (PyTorch's convention).
 """
 from __future__ import annotations
 
@@ -21,7 +24,8 @@ __all__ = ["INITIALISERS", "he_normal", "he_uniform", "initialiser", "rng", "xav
            "xavier_uniform", "zeros"]
 
 Seed = int | np.random.Generator | None
-Initialiser = Callable[[int, int, np.random.Generator], np.ndarray]
+Initialiser = Callable[..., np.ndarray]  # (fan_in, fan_out, generator, shape=None) -> weights
+Shape = tuple[int, ...] | None
 
 
 def rng(seed: Seed) -> np.random.Generator:
@@ -29,31 +33,31 @@ def rng(seed: Seed) -> np.random.Generator:
     return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
 
-def xavier_uniform(fan_in: int, fan_out: int, generator: np.random.Generator) -> np.ndarray:
-    """(fan_in, fan_out) weights from U(-a, a), a = sqrt(6 / (fan_in + fan_out))."""
+def xavier_uniform(fan_in: int, fan_out: int, generator: np.random.Generator, shape: Shape = None) -> np.ndarray:
+    """(fan_in, fan_out) weights (or ``shape``) from U(-a, a), a = sqrt(6 / (fan_in + fan_out))."""
     limit = np.sqrt(6.0 / (fan_in + fan_out))
-    return generator.uniform(-limit, limit, size=(fan_in, fan_out))
+    return generator.uniform(-limit, limit, size=shape or (fan_in, fan_out))
 
 
-def xavier_normal(fan_in: int, fan_out: int, generator: np.random.Generator) -> np.ndarray:
+def xavier_normal(fan_in: int, fan_out: int, generator: np.random.Generator, shape: Shape = None) -> np.ndarray:
     """(fan_in, fan_out) weights from N(0, 2 / (fan_in + fan_out))."""
-    return generator.normal(0.0, np.sqrt(2.0 / (fan_in + fan_out)), size=(fan_in, fan_out))
+    return generator.normal(0.0, np.sqrt(2.0 / (fan_in + fan_out)), size=shape or (fan_in, fan_out))
 
 
-def he_normal(fan_in: int, fan_out: int, generator: np.random.Generator) -> np.ndarray:
+def he_normal(fan_in: int, fan_out: int, generator: np.random.Generator, shape: Shape = None) -> np.ndarray:
     """(fan_in, fan_out) weights from N(0, 2 / fan_in)."""
-    return generator.normal(0.0, np.sqrt(2.0 / fan_in), size=(fan_in, fan_out))
+    return generator.normal(0.0, np.sqrt(2.0 / fan_in), size=shape or (fan_in, fan_out))
 
 
-def he_uniform(fan_in: int, fan_out: int, generator: np.random.Generator) -> np.ndarray:
+def he_uniform(fan_in: int, fan_out: int, generator: np.random.Generator, shape: Shape = None) -> np.ndarray:
     """(fan_in, fan_out) weights from U(-a, a), a = sqrt(6 / fan_in) (variance 2 / fan_in)."""
     limit = np.sqrt(6.0 / fan_in)
-    return generator.uniform(-limit, limit, size=(fan_in, fan_out))
+    return generator.uniform(-limit, limit, size=shape or (fan_in, fan_out))
 
 
-def zeros(fan_in: int, fan_out: int, generator: np.random.Generator) -> np.ndarray:
+def zeros(fan_in: int, fan_out: int, generator: np.random.Generator, shape: Shape = None) -> np.ndarray:
     """All-zero weights: useful for checks (every unit of a layer stays identical in training)."""
-    return np.zeros((fan_in, fan_out))
+    return np.zeros(shape or (fan_in, fan_out))
 
 
 INITIALISERS: dict[str, Initialiser] = {

@@ -18,12 +18,36 @@ from nn.module import Module, Parameter, Sequential
 
 __all__ = [
     "ACTIVATIONS", "Dropout", "Identity", "LeakyReLU", "Linear", "MLP", "ReLU", "Sigmoid", "Softplus", "Tanh",
-    "activation_module", "split_bias_row",
+    "activation_module", "explicit_weights", "split_bias_row",
 ]
 
 
 def _as_input(x: Any) -> at.Tensor:
     return x if isinstance(x, at.Tensor) else at.Tensor(x)
+
+
+def explicit_weights(
+    layer: str, pair: Any, shape: tuple[int, ...], layout: str, outputs: int, bias: bool
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """A layer's ``init=(W, b)`` as float64 arrays, checked: W of ``shape`` (``layout`` names its
+    axes in messages), b of shape (outputs,) or None (zeros, or no bias with ``bias=False``)."""
+    try:
+        weights, biases = pair
+    except (TypeError, ValueError):
+        raise TypeError(f"{layer}: init must be an initialiser name or a (W, b) pair of arrays") from None
+    weights = np.asarray(weights.data if isinstance(weights, at.Tensor) else weights, dtype=np.float64)
+    if weights.shape != shape:
+        raise ValueError(f"{layer}: W must have shape {shape} {layout}, got {weights.shape}")
+    if not bias:
+        if biases is not None:
+            raise ValueError(f"{layer}: bias=False but a bias vector was given")
+        return weights, None
+    if biases is None:
+        return weights, np.zeros(outputs)
+    biases = np.asarray(biases.data if isinstance(biases, at.Tensor) else biases, dtype=np.float64)
+    if biases.shape != (outputs,):
+        raise ValueError(f"{layer}: b must have shape ({outputs},), got {biases.shape}")
+    return weights, biases
 
 
 class Linear(Module):
@@ -48,29 +72,10 @@ class Linear(Module):
             weights = initialisers.initialiser(init)(self.in_features, self.out_features, initialisers.rng(seed))
             biases = np.zeros(self.out_features) if bias else None
         else:
-            weights, biases = self._explicit(init, bias)
+            shape = (self.in_features, self.out_features)
+            weights, biases = explicit_weights("Linear", init, shape, "(in, out)", self.out_features, bias)
         self.W = Parameter(weights)
         self.b = Parameter(biases) if bias else None
-
-    def _explicit(self, pair: Any, bias: bool) -> tuple[np.ndarray, np.ndarray | None]:
-        try:
-            weights, biases = pair
-        except (TypeError, ValueError):
-            raise TypeError("Linear: init must be an initialiser name or a (W, b) pair of arrays") from None
-        weights = np.asarray(weights.data if isinstance(weights, at.Tensor) else weights, dtype=np.float64)
-        expected = (self.in_features, self.out_features)
-        if weights.shape != expected:
-            raise ValueError(f"Linear: W must have shape {expected} (in, out), got {weights.shape}")
-        if not bias:
-            if biases is not None:
-                raise ValueError("Linear: bias=False but a bias vector was given")
-            return weights, None
-        if biases is None:
-            return weights, np.zeros(self.out_features)
-        biases = np.asarray(biases.data if isinstance(biases, at.Tensor) else biases, dtype=np.float64)
-        if biases.shape != (self.out_features,):
-            raise ValueError(f"Linear: b must have shape ({self.out_features},), got {biases.shape}")
-        return weights, biases
 
     def forward(self, x: Any) -> at.Tensor:
         return at.linear(_as_input(x), self.W, self.b)  # z = x @ W + b, one graph node

@@ -106,7 +106,9 @@ def softmax_cross_entropy(logits: Any, targets: Any) -> at.Tensor:
     if logits.ndim != 2:
         raise at.ShapeError(f"softmax_cross_entropy: logits must have shape (n, classes), got {logits.shape}")
     n, classes = logits.shape
-    raw = targets.data if isinstance(targets, at.Tensor) else np.asarray(targets)
+    raw = targets.data if isinstance(targets, at.Tensor) else targets
+    if not hasattr(raw, "shape") or not hasattr(raw, "dtype"):
+        raw = np.asarray(raw)  # lists; an array argument of a compiled step stays traced
     log_probabilities = logits.log_softmax(axis=1)
     if raw.shape == (n,) and raw.dtype.kind in "iu":
         if raw.size and (raw.min() < 0 or raw.max() >= classes):

@@ -40,6 +40,7 @@ from hypothesis import strategies as st
 
 import autotensor as at
 from tests import differential_strategies as ds
+from tests import differential_windows as dw
 from autotensor.registry import REGISTRY
 
 torch = pytest.importorskip("torch")
@@ -207,7 +208,6 @@ TABLE: dict[str, Entry | NotCompared] = {
                          call=lambda concatenate, *xs, axis: concatenate(list(xs), axis=axis)),
     "stack": Entry(ds.joined(stacking=True), lambda *xs, axis: torch.stack(xs, dim=axis),
                    call=lambda stack, *xs, axis: stack(list(xs), axis=axis)),
-    # ------------------------------------------------ the op families of issue 14
     # trig and hyperbolic: branch points at +-1 (infinite derivatives), NaN outside the domains
     "sin": elementwise(torch.sin),
     "cos": elementwise(torch.cos),
@@ -255,6 +255,14 @@ TABLE: dict[str, Entry | NotCompared] = {
     "pad": Entry(fs.pad_arguments(), refs.pad, call=refs.call_pad),
     "vstack": Entry(fs.stacked_blocks(vertical=True), refs.stacked(torch.vstack), call=refs.call_stacked),
     "hstack": Entry(fs.stacked_blocks(vertical=False), refs.stacked(torch.hstack), call=refs.call_stacked),
+    # windows over images: batches of 0 to 2, kernels bigger than the image (refused by both),
+    # strides past it, paddings as ints and pairs; max_pool2d also on ties (the first largest
+    # element of a window takes its gradient, PyTorch's rule)
+    "conv2d": Entry(dw.conv2d_arguments(), F.conv2d, majorant=F.conv2d),
+    "max_pool2d": Entry(dw.pool_arguments(ties=True) | dw.pool_arguments(ties=False), F.max_pool2d),
+    "avg_pool2d": Entry(dw.pool_arguments(ties=False), F.avg_pool2d, majorant=F.avg_pool2d),
+    "unfold": Entry(dw.unfold_arguments(), F.unfold),
+    "fold": Entry(dw.fold_arguments(), F.fold, majorant=F.fold),
 }
 
 

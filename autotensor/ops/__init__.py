@@ -17,14 +17,16 @@ from autotensor.ops.cumulative import cumprod, cumsum, prod
 from autotensor.ops.einsum import einsum, outer, tensordot, trace
 from autotensor.ops.rearrange import expand_dims, flatten, flip, ravel, repeat, roll, squeeze, tile
 from autotensor.ops.blocks import hstack, pad, split, vstack
+from autotensor.ops.windows import fold, unfold
+from autotensor.ops.conv import avg_pool2d, conv2d, max_pool2d
 
 __all__ = [
-    "abs", "add", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctanh", "astype",
-    "broadcast_to", "clip", "clone", "concatenate", "cos", "cosh", "cumprod", "cumsum", "div",
-    "einsum", "exp", "exp2", "expand_dims", "expm1", "flatten", "flip", "getitem", "hstack",
+    "abs", "add", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctanh", "astype", "avg_pool2d",
+    "broadcast_to", "clip", "clone", "concatenate", "conv2d", "cos", "cosh", "cumprod", "cumsum", "div",
+    "einsum", "exp", "exp2", "expand_dims", "expm1", "flatten", "flip", "fold", "getitem", "hstack",
     "leaky_relu", "linear", "log", "log10", "log1p", "log2", "log_softmax", "logaddexp", "logsumexp",
-    "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg", "outer", "pad", "pow", "prod",
+    "matmul", "max", "max_pool2d", "maximum", "mean", "min", "minimum", "mul", "neg", "outer", "pad", "pow", "prod",
     "ravel", "relu", "repeat", "reshape", "roll", "scatter_add", "sigmoid", "sin", "sinh", "softmax",
     "softplus", "split", "sqrt", "squeeze", "stack", "std", "sub", "sum", "swapaxes", "tan", "tanh",
-    "tensordot", "tile", "trace", "transpose", "var", "vstack", "where",
+    "tensordot", "tile", "trace", "transpose", "unfold", "var", "vstack", "where",
 ]

@@ -67,12 +67,13 @@ def backward_pass(net: ManualMLP, X: np.ndarray, y: np.ndarray) -> ManualResult:
     yhat = acts[-1]
     L = len(net.weights)
     row = net.has_bias_rows
-    scale = loss_scale(net.loss_name, yhat.size)
+    scale = loss_scale(net.loss_name, yhat.shape)
 
     # Comments below use the documents' numbering: list index l holds W_{l+1}, whose input is
     # a^(l+1) (a^(1) = X) and whose delta is delta^(l+2); the car net's output is delta^(4).
     # Output delta: half-SSE -(y - a) * f'(z) (000's delta^(4), the slides' delta^(n_l));
-    # MSE: the same times 2/(N*k); BCE + sigmoid output: (a - y)/(N*k).
+    # MSE: the same times 2/(N*k); BCE + sigmoid output: (a - y)/(N*k); softmax cross-entropy
+    # (document 003's ten digits): (softmax(z) - y)/N.
     delta = output_delta_unscaled(net.loss_name, net.output_activation, yhat, y)
     if scale != 1.0:
         delta *= scale  # the loss's 1/(N*k) (and MSE's 2) enter once, here, via delta_L

@@ -15,6 +15,15 @@ Losses (``k`` outputs per example, ``N`` examples):
   ``softplus(z) - y z`` - the same number as ``-(y log yhat + (1-y) log(1-yhat))``, without
   ``log(0)`` when the sigmoid saturates.
 
+* ``"softmax_cross_entropy"``: the multi-class cost of document 003's digits, one-hot rows ``y``,
+  the network's ``k`` outputs taken as logits: ``J = -(1/N) sum_rows sum_j y_j log
+  softmax(yhat)_j``, a mean over the ``N`` examples (not the ``N*k`` elements).  softmax's
+  Jacobian and the log's ``1/p`` cancel: ``dJ/dyhat = (softmax(yhat) sum_j y_j - y) / N``, and
+  for one-hot (or any probability) rows ``sum_j y_j = 1``, so with the digits' linear output
+  layer (``yhat = z_L``) the output delta is the document's ``delta_L = (softmax(z_L) - y) / N``;
+  another output activation multiplies it by ``f'(z_L)``.  The cost is computed from
+  ``yhat - max`` (stable).
+
 Optional L2 penalty: ``J += (l2/2) * sum(W**2)`` over the weight matrices only - never the biases,
 so in the bias-row layout the last row of each matrix is excluded - and ``dJ/dW += l2 * W``
 (document 000, chapter 8, with the sign corrected: the penalty is added, not subtracted).
@@ -31,7 +40,7 @@ from nn.backprop.activations import times_slope
 if TYPE_CHECKING:
     from nn.backprop.network import ManualMLP
 
-LOSSES: tuple[str, ...] = ("half_sse", "mse", "bce")
+LOSSES: tuple[str, ...] = ("half_sse", "mse", "bce", "softmax_cross_entropy")
 
 
 def keeps_logits(loss: str, output_activation: str) -> bool:
@@ -39,17 +48,30 @@ def keeps_logits(loss: str, output_activation: str) -> bool:
     return loss == "bce" and output_activation == "sigmoid"
 
 
-def loss_scale(loss: str, n_elements: int) -> float:
+def averaged_over(loss: str, shape: tuple[int, int]) -> int:
+    """How many terms the cost's mean is taken over for outputs of ``shape`` (N, k): none for
+    ``half_sse`` (1), the N examples for softmax cross-entropy, the N*k elements otherwise."""
+    if loss == "half_sse":
+        return 1
+    if loss == "softmax_cross_entropy":
+        return shape[0]
+    return shape[0] * shape[1]
+
+
+def loss_scale(loss: str, shape: tuple[int, int]) -> float:
     """The factor between the summed per-element cost derivatives and those of ``J``.
 
     ``half_sse`` sums and does not divide; ``mse`` is ``(1/(N*k)) sum (y - yhat)^2`` whose
-    derivative carries a 2; ``bce`` is a mean over the ``N*k`` elements.
+    derivative carries a 2; ``bce`` is a mean over the ``N*k`` elements, softmax cross-entropy
+    over the ``N`` examples.
     """
-    if loss == "half_sse":
-        return 1.0
-    if loss == "mse":
-        return 2.0 / n_elements
-    return 1.0 / n_elements
+    return (2.0 if loss == "mse" else 1.0) / averaged_over(loss, shape)
+
+
+def _log_softmax(z: np.ndarray) -> np.ndarray:
+    """log softmax along the last axis, from ``z - max``: no overflow, no log(0)."""
+    shifted = z - z.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
 
 def summed_cost(loss: str, out_name: str, yhat: np.ndarray, y: np.ndarray,
@@ -59,6 +81,8 @@ def summed_cost(loss: str, out_name: str, yhat: np.ndarray, y: np.ndarray,
         r = (y - yhat).ravel()
         s = float(r @ r)
         return 0.5 * s if loss == "half_sse" else s
+    if loss == "softmax_cross_entropy":  # the outputs are the logits (z_L itself for the digits)
+        return float(-np.sum(y * _log_softmax(yhat)))
     if out_name == "sigmoid" and z_out is not None:
         # -(y log p + (1-y) log(1-p)) with p = sigmoid(z) equals softplus(z) - y z.
         return float(np.sum(np.logaddexp(0.0, z_out) - y * z_out))
@@ -72,8 +96,13 @@ def output_delta_unscaled(loss: str, out_name: str, yhat: np.ndarray,
     half-SSE and MSE: ``-(y - a) * f'(z)`` (document 000's delta^(4); the slides' output delta).
     BCE + sigmoid:    ``a - y``             (the sigmoid's slope cancels dJ/da's denominator).
     BCE otherwise:    ``(a - y) / (a (1 - a)) * f'(z)``.
+    softmax cross-entropy: ``(softmax(a) sum_j y_j - y) * f'(z)``: for one-hot rows and the
+    digits' linear output, ``softmax(z) - y``.
     Returns a new array.
     """
+    if loss == "softmax_cross_entropy":
+        delta = np.exp(_log_softmax(yhat)) * y.sum(axis=-1, keepdims=True) - y
+        return times_slope(delta, out_name, yhat)
     delta = yhat - y  # -(y - a)
     if loss == "bce":
         if out_name == "sigmoid":
@@ -105,14 +134,13 @@ def add_penalty_gradient(net: ManualMLP, layer: int, grad_W: np.ndarray) -> None
         weights_part += net.l2 * _penalised(net.weights[layer], net.has_bias_rows)
 
 
-def cost_from_sum(net: ManualMLP, summed: float, n_elements: int) -> float:
-    """``J`` from the summed per-element cost: a mean unless half-SSE, plus the L2 penalty."""
-    if net.loss_name != "half_sse":
-        summed /= n_elements
-    return summed + penalty(net)
+def cost_from_sum(net: ManualMLP, summed: float, shape: tuple[int, int]) -> float:
+    """``J`` from the summed per-element cost of outputs of ``shape``: a mean unless half-SSE
+    (see :func:`averaged_over`), plus the L2 penalty."""
+    return summed / averaged_over(net.loss_name, shape) + penalty(net)
 
 
 def cost(net: ManualMLP, yhat: np.ndarray, y: np.ndarray, z_out: np.ndarray | None) -> float:
     """``J`` (including the L2 term) of predictions ``yhat`` (logits ``z_out`` if kept) for ``y``."""
     summed = summed_cost(net.loss_name, net.output_activation, yhat, y, z_out)
-    return cost_from_sum(net, summed, yhat.size)
+    return cost_from_sum(net, summed, yhat.shape)

@@ -23,6 +23,7 @@ OUTPUT_DELTA = {
     "half_sse": "δ^({k}) = -(y - a^({k})) ⊙ f'(z^({k}))        the output delta (cost ½ Σ (y - ŷ)²)",
     "mse": "δ^({k}) = (2/n) (a^({k}) - y) ⊙ f'(z^({k}))      the output delta (mean squared error)",
     "bce": "δ^({k}) = (a^({k}) - y) / n                     the output delta (cross-entropy, sigmoid)",
+    "softmax_cross_entropy": "δ^({k}) = (softmax(z^({k})) - y) / n            the output delta (softmax cross-entropy)",
 }
 HIDDEN_DELTA = "δ^({k}) = (δ^({next}) W^({k})ᵀ) ⊙ f'(z^({k}))    a hidden layer's delta"
 WEIGHT_GRADIENT = "∂J/∂W^({l}) = a^({l})ᵀ δ^({next})"

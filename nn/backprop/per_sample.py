@@ -3,7 +3,8 @@
 For each example: a forward pass keeping every ``a``; the output delta; the hidden deltas by
 ``delta_l = (W_{l+1} delta_{l+1}) * f'(z_l)``; ``DeltaW_l += a_{l-1} delta_l^T`` and
 ``Deltab_l += delta_l``.  After the loop the sums are scaled as the loss requires (half-SSE:
-not at all; MSE: ``2/(N*k)``; BCE: ``1/(N*k)``) and the L2 term is added.  Slow by design: it is
+not at all; MSE: ``2/(N*k)``; BCE: ``1/(N*k)``; softmax cross-entropy: ``1/N``) and the L2 term
+is added.  Slow by design: it is
 the reference for the vectorised :mod:`nn.backprop.backward`, equal to it up to round-off.
 """
 
@@ -59,13 +60,13 @@ def per_sample_backward(net: ManualMLP, X: np.ndarray, y: np.ndarray) -> ManualR
         for l in range(L + 1):
             acts[l][i] = a[l]
 
-    n_elements = n * net.sizes[-1]
-    scale = loss_scale(net.loss_name, n_elements)
+    shape = (n, net.sizes[-1])
+    scale = loss_scale(net.loss_name, shape)
     for l in range(L):
         deltas[l] *= scale
         acc_W[l] *= scale
         add_penalty_gradient(net, l, acc_W[l])
         if not row:
             acc_b[l] *= scale
-    return ManualResult(loss=cost_from_sum(net, summed, n_elements), grads=in_parameter_order(acc_W, acc_b, row),
+    return ManualResult(loss=cost_from_sum(net, summed, shape), grads=in_parameter_order(acc_W, acc_b, row),
                         deltas=deltas, activations=acts, yhat=acts[-1])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from nn.data import split_problems
 from nn.layers import ACTIVATIONS
 
 OPTIMIZERS = ("adam", "sgd")
@@ -56,11 +57,7 @@ class TrainConfig:
             problems.append(f"batch size must be >= 0 (0 = full batch), got {self.batch_size}")
         if not (self.l2 >= 0 and math.isfinite(self.l2)):
             problems.append(f"l2 must be >= 0, got {self.l2}")
-        for name in ("seed", "split_seed"):
-            if getattr(self, name) < 0:
-                problems.append(f"{name} must be >= 0, got {getattr(self, name)}")
-        if not 0 < self.test_fraction < 1:
-            problems.append(f"test fraction must be between 0 and 1, got {self.test_fraction}")
+        problems += split_problems(self.seed, self.split_seed, self.test_fraction)
         if problems:
             raise ValueError("; ".join(problems))
 

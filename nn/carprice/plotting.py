@@ -2,34 +2,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 
 from nn.carprice.training import TrainResult
+from nn.figures import plot_formats, pyplot
 
-
-def _pyplot() -> ModuleType:
-    """matplotlib's pyplot on the file-only Agg backend; ImportError says how to install it."""
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise ImportError("--plot needs matplotlib: pip install 'autotensor[plot]'") from None
-    return plt
-
-
-def plot_formats() -> set[str]:
-    """The file extensions (``.png``, ``.svg`` ...) ``plot_training`` can write; needs matplotlib.
-
-    All of matplotlib's but ``.pgf``, which needs a LaTeX installation and would fail only
-    once the image is written, after training.
-    """
-    _pyplot()
-    from matplotlib.backend_bases import FigureCanvasBase
-
-    return {f".{extension}" for extension in FigureCanvasBase.get_supported_filetypes()} - {".pgf"}
+__all__ = ["plot_formats", "plot_training"]
 
 
 def plot_training(result: TrainResult, path: str | Path, format: str | None = None) -> Path:
@@ -38,7 +17,7 @@ def plot_training(result: TrainResult, path: str | Path, format: str | None = No
     ``format`` (``"png"``, ``"svg"`` ...) defaults to the extension of ``path``.  Needs
     matplotlib (``pip install 'autotensor[plot]'``); raises ImportError with that hint.
     """
-    plt = _pyplot()
+    plt = pyplot()
     figure, (curves, scatter) = plt.subplots(1, 2, figsize=(11, 4.5))
     epochs = np.arange(1, len(result.train_loss) + 1)
     curves.plot(epochs, result.train_loss, label="train")

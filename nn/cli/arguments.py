@@ -81,3 +81,17 @@ def layer_sizes(text: str) -> tuple[int, ...]:
     if any(size < 1 for size in sizes):
         raise argparse.ArgumentTypeError(f"layer widths must be positive, got {text!r}")
     return sizes
+
+
+def add_training_options(parser: argparse.ArgumentParser, *, seed_help: str, held_out: str, test_fraction: float,
+                         out: str) -> None:
+    """The options every training command shares: its two seeds, the test fraction (``held_out``
+    names what is held out: rows, digits), eager or compiled steps, and the model file."""
+    parser.add_argument("--seed", type=non_negative_int, default=0, help=f"{seed_help} (default: 0)")
+    parser.add_argument("--split-seed", type=non_negative_int, default=0,
+                        help=f"which {held_out} are held out for testing (default: 0)")
+    parser.add_argument("--test-fraction", type=fraction, default=test_fraction,
+                        help=f"share of {held_out} held out (default: {test_fraction:g})")
+    parser.add_argument("--no-compile", action="store_true",
+                        help="run the training step eagerly instead of compiled (at.compile; the same model to 1e-12)")
+    parser.add_argument("--out", default=out, metavar="PATH", help=f"model file (default: {out})")

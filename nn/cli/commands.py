@@ -41,6 +41,7 @@ COMMANDS: dict[str, str] = {
     "compare": "nn.cli.compare",
     "gradcheck": "nn.cli.gradcheck",
     "data": "nn.cli.data",
+    "digits": "nn.cli.digits",
 }
 
 
@@ -60,6 +61,7 @@ _EPILOG = """examples:
   autotensor train --plot training.png       train the 3-3-2-1 network, save model.npz
   autotensor predict --km 38000 --fuel diesel --age 3
   autotensor gradcheck                       check every op's derivatives
+  autotensor digits --arch cnn               classify the handwritten digits (document 003)
 
 exit status: 0 ok; 2 wrong arguments (checked before any work); 1 an input file that cannot be
 read or is invalid (named), or a failed check; 130 interrupted"""

@@ -29,18 +29,22 @@ DESCRIPTION = (
     "and every layer's delta dJ/dz the largest difference and the relative error ||a-m||/||a+m||; "
     "the time of a training step of each (median of interleaved samples) and their ratio; the "
     "largest weight difference after --steps identical SGD steps. --example seed runs the "
-    "documents' five cars with their weights and prints their numbers. Exit status: 0 agreement, "
+    "documents' five cars with their weights and prints their numbers; --example digits the ten-class "
+    "network of document 003 (softmax cross-entropy) on the digits. Exit status: 0 agreement, "
     "1 a difference above --tolerance (or an unreadable data file), 2 bad usage."
 )
 DEFAULT_HIDDEN = (3, 2)
+DIGITS_HIDDEN = (30,)
 DEFAULT_LR = 0.1
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``autotensor compare``."""
-    parser.add_argument("--example", choices=["seed"], default=None,
+    parser.add_argument("--example", choices=["seed", "digits"], default=None,
                         help="'seed': the documents' five-car example with their weights (bias-row layout "
-                             "for the manual side), printing the documents' numbers")
+                             "for the manual side), printing the documents' numbers; 'digits': document 003's "
+                             "ten-class network 64-30-10 (relu, linear output, softmax cross-entropy) on the "
+                             "standardised digits with one-hot targets (needs scikit-learn)")
     parser.add_argument("--data", metavar="CSV", default=None,
                         help="listings CSV (km,fuel,age,price); default: the cached real listings "
                              "(`autotensor data fetch`), else a synthetic sample")
@@ -55,7 +59,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="output activation (default: tanh; sigmoid with --loss bce)")
     parser.add_argument("--loss", choices=LOSSES, default=None,
                         help="cost: half_sse = 0.5 sum (y - yhat)^2 (default, the documents'), mse, "
-                             "bce (needs a sigmoid output)")
+                             "bce (needs a sigmoid output), softmax_cross_entropy (--example digits)")
     parser.add_argument("--l2", type=non_negative_number, default=0.0, help="L2 weight lambda: J += lambda/2 sum W^2 (default: 0)")
     parser.add_argument("--lr", type=positive_number, default=DEFAULT_LR,
                         help="learning rate alpha (default: 0.1); with half_sse the step is alpha/N, as in the "
@@ -83,6 +87,13 @@ def _usage_problem(args: argparse.Namespace) -> str | None:
             return f"--example seed fixes the network, the data and the cost; drop {', '.join(given)}"
         if args.l2:
             return "--example seed uses the documents' cost without L2; drop --l2"
+    if args.example == "digits":
+        given = [flag for flag, value in (("--data", args.data), ("--loss", args.loss),
+                                          ("--output-activation", args.output_activation)) if value is not None]
+        if given:
+            return f"--example digits fixes the data, the cost and the linear output; drop {', '.join(given)}"
+    elif args.loss == "softmax_cross_entropy":
+        return "--loss softmax_cross_entropy needs classes to choose between: use --example digits"
     if args.loss == "bce" and args.output_activation not in (None, "sigmoid"):
         return f"--loss bce needs a sigmoid output (probabilities), got --output-activation {args.output_activation}"
     return None
@@ -101,6 +112,21 @@ def _load_batch(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, dict[
                   "rows": int(len(X)), "description": description}
 
 
+def _digits_batch(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """Document 003's digits: pixels standardised, one-hot targets, optionally ``--batch`` rows."""
+    from nn import digits
+
+    data = digits.load_digits()
+    X = digits.Standardizer().fit(data.features).transform(data.features)
+    y = digits.one_hot(data.labels)
+    if args.batch is not None and args.batch < len(X):
+        rows = np.sort(np.random.default_rng(args.seed).choice(len(X), size=args.batch, replace=False))
+        X, y = X[rows], y[rows]
+    description = (f"document 003's handwritten digits (scikit-learn's copy); {len(X)} of {len(data)} used, pixels "
+                   f"standardised, one-hot targets")
+    return X, y, {"source": "digits", "path": None, "rows": int(len(X)), "description": description}
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the comparison, print the table (or JSON); 0 ok, 1 mismatch, 2 bad usage."""
     problem = _usage_problem(args)
@@ -113,6 +139,12 @@ def run(args: argparse.Namespace) -> int:
         X, y = seed_example.X, seed_example.Y
         data = {"source": "seed example", "path": None, "rows": int(len(X)),
                 "description": "the documents' five cars (nn/backprop/seed_example.py), weights W1, W2, W3 of the documents"}
+    elif args.example == "digits":
+        X, y, data = _digits_batch(args)  # without scikit-learn: ImportError, exit 1 naming the extra
+        loss = "softmax_cross_entropy"
+        hidden = list(DIGITS_HIDDEN) if args.hidden is None else list(args.hidden)
+        mlp = MLP([X.shape[1], *hidden, y.shape[1]], args.activation or "relu", "identity", seed=args.seed)
+        manual = manual_like(mlp, loss, args.l2)
     else:
         X, y, data = _load_batch(args)  # an unreadable file raises: exit 1 from nn.cli, like `train`
         loss = args.loss or "half_sse"

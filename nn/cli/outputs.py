@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from pathlib import Path
 from types import TracebackType
 
@@ -78,3 +78,33 @@ class PendingFile:
     ) -> None:
         if self.path.exists():
             self.path.unlink()
+
+
+def check_model_and_plot(out: Path, plot: Path | None) -> None:
+    """A model file (``--out``) and an optional picture (``--plot``) checked before any work:
+    exit status 2 naming the option (1 when matplotlib, needed for ``--plot``, is missing)."""
+    check_output_file("--out", out)
+    if plot is None:
+        return
+    from nn.figures import plot_formats
+
+    check_output_file("--plot", plot, plot_formats())  # ImportError without matplotlib: exit 1
+    if plot.resolve() == out.resolve():
+        raise UsageError(f"--plot {plot}: is the same file as --out")
+
+
+def save_model_and_plot(out: Path, plot: Path | None, save: Callable[[Path], object],
+                        draw: Callable[[Path, str], object]) -> None:
+    """Both outputs or neither: the picture is drawn to a temporary file (``draw(path, format)``),
+    the model saved (``save(out)``, itself atomically), and only then the picture renamed into
+    place."""
+    if plot is None:
+        save(out)
+        print(f"model saved to {out}")
+        return
+    with PendingFile(plot) as pending:
+        draw(pending.path, plot.suffix.lstrip(".").lower())
+        save(out)
+        print(f"model saved to {out}")
+        pending.commit()
+    print(f"plot saved to {plot}")

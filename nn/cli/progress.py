@@ -1,8 +1,13 @@
 """Training progress for the command line: a bar on a terminal, a few plain lines in logs."""
 from __future__ import annotations
 
+import sys
 import time
-from typing import TextIO
+from collections.abc import Callable
+from pathlib import Path
+from typing import TextIO, TypeVar
+
+T = TypeVar("T")
 
 
 class ProgressReporter:
@@ -49,3 +54,17 @@ class ProgressReporter:
         if self.interactive:
             self.stream.write("\n")
             self.stream.flush()
+
+
+def train_with_progress(command: str, out: Path, epochs: int, train: Callable[[ProgressReporter], T]) -> T | None:
+    """``train(progress)`` with a progress display on stderr; on Ctrl-C, say at which epoch it
+    stopped and that nothing was saved (a previous ``out`` is left as it was), and return None."""
+    progress = ProgressReporter(sys.stderr)
+    try:
+        return train(progress)
+    except KeyboardInterrupt:
+        progress.interrupt()
+        kept = f"{out} left as it was" if out.exists() else "no model file written"
+        print(f"autotensor {command}: interrupted at epoch {progress.epoch}/{epochs}; nothing saved, {kept}",
+              file=sys.stderr)
+        return None

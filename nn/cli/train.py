@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 from pathlib import Path
 
 from nn import carprice
 from nn.carprice import DEFAULT_LR, OPTIMIZERS, SCHEDULES, Metrics, TrainConfig
-from nn.cli.arguments import fraction, layer_sizes, non_negative_int, non_negative_number, positive_int, positive_number
+from nn.cli.arguments import (
+    add_training_options, layer_sizes, non_negative_int, non_negative_number, positive_int, positive_number,
+)
 from nn.cli.errors import EXIT_INTERRUPTED, EXIT_OK, UsageError
-from nn.cli.outputs import PendingFile, check_output_file
-from nn.cli.progress import ProgressReporter
+from nn.cli.outputs import check_model_and_plot, save_model_and_plot
+from nn.cli.progress import train_with_progress
 from nn.layers import ACTIVATIONS
 
 HELP = "train the car-price network and save it"
@@ -50,15 +51,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"rows per update, 0 = full batch (default: {d.batch_size})")
     parser.add_argument("--l2", type=non_negative_number, default=d.l2,
                         help="L2 weight decay lambda on the weight matrices (default: 0)")
-    parser.add_argument("--seed", type=non_negative_int, default=d.seed,
-                        help="initial weights and batch order (default: 0)")
-    parser.add_argument("--split-seed", type=non_negative_int, default=d.split_seed,
-                        help="which rows are held out for testing (default: 0)")
-    parser.add_argument("--test-fraction", type=fraction, default=d.test_fraction,
-                        help=f"share of rows held out (default: {d.test_fraction:g})")
-    parser.add_argument("--no-compile", action="store_true",
-                        help="run the training step eagerly instead of compiled (at.compile; the same model to 1e-12)")
-    parser.add_argument("--out", default="model.npz", metavar="PATH", help="model file (default: model.npz)")
+    add_training_options(parser, seed_help="initial weights and batch order", held_out="rows",
+                         test_fraction=d.test_fraction, out="model.npz")
     parser.add_argument("--plot", metavar="FILE.png", help="also draw loss curves and predicted vs actual prices")
 
 
@@ -67,19 +61,13 @@ def run(args: argparse.Namespace) -> int:
     config = _config(args)
     out = Path(args.out)
     plot = None if args.plot is None else Path(args.plot)
-    _check_outputs(out, plot)
+    check_model_and_plot(out, plot)
     source = carprice.choose_data(args.data)
     _check_split(source, config, args.data)
     print(f"data: {source.description}")
     print(f"model: {config.describe()}")
-    progress = ProgressReporter(sys.stderr)
-    try:
-        result = carprice.train(source, config, progress)
-    except KeyboardInterrupt:
-        progress.interrupt()
-        kept = f"{out} left as it was" if out.exists() else "no model file written"
-        print(f"autotensor train: interrupted at epoch {progress.epoch}/{config.epochs}; nothing saved, "
-              f"{kept}", file=sys.stderr)
+    result = train_with_progress("train", out, config.epochs, lambda progress: carprice.train(source, config, progress))
+    if result is None:
         return EXIT_INTERRUPTED
     print(f"trained in {result.seconds:.1f} s on {len(result.train_table)} listings, "
           f"tested on {len(result.test_table)}")
@@ -100,16 +88,6 @@ def _config(args: argparse.Namespace) -> TrainConfig:
         raise UsageError(str(error)) from None
 
 
-def _check_outputs(out: Path, plot: Path | None) -> None:
-    """Every output checked before the data is even read (exit status 2, naming the option)."""
-    check_output_file("--out", out)
-    if plot is None:
-        return
-    check_output_file("--plot", plot, carprice.plot_formats())  # ImportError without matplotlib: exit 1
-    if plot.resolve() == out.resolve():
-        raise UsageError(f"--plot {plot}: is the same file as --out")
-
-
 def _check_split(source: carprice.DataSource, config: TrainConfig, data: str | None) -> None:
     """Enough listings on both sides of the split, known before the first epoch."""
     try:
@@ -121,18 +99,8 @@ def _check_split(source: carprice.DataSource, config: TrainConfig, data: str | N
 
 
 def _save(result: carprice.TrainResult, out: Path, plot: Path | None) -> None:
-    """Both outputs or neither: the plot is drawn to a temporary file, the model saved (itself
-    atomically), and only then the plot renamed into place."""
-    if plot is None:
-        result.save(out)
-        print(f"model saved to {out}")
-        return
-    with PendingFile(plot) as pending:
-        carprice.plot_training(result, pending.path, format=plot.suffix.lstrip(".").lower())
-        result.save(out)
-        print(f"model saved to {out}")
-        pending.commit()
-    print(f"plot saved to {plot}")
+    save_model_and_plot(out, plot, result.save,
+                        lambda path, format: carprice.plot_training(result, path, format=format))
 
 
 def _metrics_table(metrics: dict[str, Metrics]) -> str:

@@ -27,3 +27,12 @@ def console_script() -> str:
     script = shutil.which("autotensor", path=str(Path(sys.executable).parent)) or shutil.which("autotensor")
     assert script, "the autotensor console script is not installed"
     return script
+
+
+def interrupt_at_epoch(epoch):
+    """A stand-in for ProgressReporter.__call__ that presses Ctrl-C when ``epoch`` is reported."""
+    def report(self, current, epochs, train_loss, test_loss):
+        self.epoch = current
+        if current == epoch:
+            raise KeyboardInterrupt
+    return report
