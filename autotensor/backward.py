@@ -142,6 +142,9 @@ def _seed(root: Tensor, given: TensorLike | None, create_graph: bool) -> Any:
             seed = to_array(raw(given), what="backward: grad").astype(root.dtype, copy=False)
         if seed.shape != root.shape:
             raise ShapeError(f"backward: grad has shape {seed.shape} but the output has shape {root.shape}")
+        tracer = per_thread.switches.tracer
+        if tracer is not None:  # at.compile: an array given from outside is read afresh at every call
+            (seed,) = tracer.arrays((seed,))
     return leaf(seed) if create_graph and not isinstance(seed, Tensor) else seed
 
 

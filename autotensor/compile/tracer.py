@@ -128,6 +128,10 @@ class Tracer:
             return proxy
         if isinstance(x, Traced):
             return leaf(x)
+        if type(x) is np.ndarray and x.dtype.kind in "fiub":
+            # An array from outside the traced function: bound by reference, so that the replay
+            # reads its contents at every call (an op on it alone would otherwise be folded).
+            return leaf(Traced(x, self._symbols(x), self))
         if numbers and type(x) in (int, float, bool) and like is not None:
             # A Python number next to a tensor: the engine makes it a 0-d array of the dtype numpy
             # gives a weak Python number there, so the code can spell the number itself.

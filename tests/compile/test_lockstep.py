@@ -195,3 +195,24 @@ def test_a_tensor_replaced_or_frozen_between_calls_is_traced_anew_not_computed_w
         assert compiled(X, y).item() == eager(X, y).item()
     for a, b in zip(model_e.parameters(), model_c.parameters()):
         np.testing.assert_array_equal(a.data, b.data)
+
+
+def test_an_outside_array_edited_between_calls_is_read_afresh_even_when_nothing_traced_meets_it() -> None:
+    def build() -> tuple[Callable[[], None], at.Tensor, np.ndarray, np.ndarray]:
+        x = at.Tensor(np.ones(3), requires_grad=True)
+        upstream, scale = np.ones(3), np.full(3, 2.0)
+
+        def step() -> None:
+            x.grad = None
+            (x * at.exp(scale)).backward(upstream)  # exp(scale) involves nothing traced
+
+        return step, x, upstream, scale
+
+    eager, x_e, u_e, s_e = build()
+    compiled, x_c, u_c, s_c = build()
+    compiled = at.compile(compiled)
+    for value in (1.0, 1.0, 5.0, -2.0):
+        u_e[:] = u_c[:] = value
+        s_e[:] = s_c[:] = value / 4
+        eager(), compiled()
+        np.testing.assert_array_equal(x_c.grad.data, x_e.grad.data)
