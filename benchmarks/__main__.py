@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import benchmarks  # noqa: F401 - pins the thread count before numpy is imported
-from benchmarks import overhead, scaling, training_step
+from benchmarks import overhead, profiles, scaling, training_report, training_step
 from benchmarks.timing import describe_machine, log, machine
 
 HERE = Path(__file__).resolve().parent
@@ -56,11 +56,14 @@ def write_results(out: Path, info: dict[str, Any], results: dict[str, Any], quic
             "kernel and large batches page-fault it back in every step. Allocator: "
             f"{default['machine']['allocator']}.",
             "",
-            training_step.table(default),
+            training_report.table(default),
             "",
         ]
     if results.get("profile"):
-        extra += ["### Where the time goes", "", results["profile"], ""]
+        extra += ["### Where the eager step's time goes", "", results["profile"], ""]
+    if results.get("compiled_profiles"):
+        extra += ["### Where the compiled step's time goes", "", profiles.METHOD, "",
+                  *(part + "\n" for part in results["compiled_profiles"])]
     markdown = "\n".join([
         "# Benchmarks",
         "",
@@ -71,7 +74,7 @@ def write_results(out: Path, info: dict[str, Any], results: dict[str, Any], quic
          "Full run of `python -m benchmarks`. Every number is a median of interleaved "
          "samples taken after warm-up; ratios are to hand-written numpy in the same run."),
         "",
-        training_step.report(results["training_step"]),
+        training_report.report(results["training_step"]),
         "",
         *extra,
         overhead.report(results["overhead"]),
@@ -102,9 +105,12 @@ def main(argv: list[str] | None = None) -> int:
     if not args.quick:
         log("training step again with the default allocator, and a profile")
         results["training_step_default_allocator"] = default_allocator_run(args.quick)
-        results["profile"] = training_step.profile_excerpt("car_32", steps=1000)
+        results["profile"] = profiles.eager_profile("car_32", steps=1000)
+        results["compiled_profiles"] = [profiles.generated_code_profile(entry["key"])
+                                        for entry in results["training_step"]["workloads"]
+                                        if training_report.compiled_verdict(entry).startswith("MISSED")]
     print(f"Machine: {describe_machine(info)}\n")
-    print(training_step.report(results["training_step"]))
+    print(training_report.report(results["training_step"]))
     print()
     print(overhead.report(results["overhead"]))
     print()
