@@ -72,7 +72,9 @@ def write_results(out: Path, info: dict[str, Any], results: dict[str, Any], quic
         ("**Quick run** (CI mode: short samples, few sizes): numbers are indicative only."
          if quick else
          "Full run of `python -m benchmarks`. Every number is a median of interleaved "
-         "samples taken after warm-up; ratios are to hand-written numpy in the same run."),
+         "samples taken after warm-up; ratios are to hand-written numpy in the same run. The "
+         "machine is shared (its 2 cores also run other engineers' test suites), so the "
+         "microseconds are noisy; ratios measured interleaved in one run are what to quote."),
         "",
         training_report.report(results["training_step"]),
         "",
