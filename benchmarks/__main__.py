@@ -1,6 +1,7 @@
 """Run every benchmark: ``python -m benchmarks`` (full) or ``python -m benchmarks --quick`` (CI).
 
-The full run writes ``results.md``, ``results.json`` and ``scaling.png`` next to this file.
+The full run writes ``results.md``, ``results.json`` and ``scaling.png`` next to this file;
+``results.md`` ends with ``compiled_misses.md``, the hand-written reading of its profiles.
 ``--quick`` (under a minute) runs the same code on fewer sizes and shorter samples and writes
 into a temporary directory, so the committed results are never overwritten by a noisy CI run;
 ``--out DIR`` chooses where either mode writes.  Nothing here asserts anything about time: the
@@ -24,6 +25,8 @@ from benchmarks import overhead, profiles, scaling, training_report, training_st
 from benchmarks.timing import describe_machine, log, machine
 
 HERE = Path(__file__).resolve().parent
+# Written by hand after reading a full run's profiles: why each missed target is missed.
+ANALYSIS = HERE / "compiled_misses.md"
 
 
 def default_allocator_run(quick: bool) -> dict[str, Any] | None:
@@ -64,6 +67,8 @@ def write_results(out: Path, info: dict[str, Any], results: dict[str, Any], quic
     if results.get("compiled_profiles"):
         extra += ["### Where the compiled step's time goes", "", profiles.METHOD, "",
                   *(part + "\n" for part in results["compiled_profiles"])]
+        if ANALYSIS.is_file():
+            extra += [ANALYSIS.read_text().strip(), ""]
     markdown = "\n".join([
         "# Benchmarks",
         "",

@@ -1,5 +1,6 @@
 """Where a step's time goes: cProfile of the eager engine, and the generated code of a compiled
 step timed statement by statement (:data:`METHOD` says how).
+``python -m benchmarks.profiles car_full tanh`` prints the latter for the workloads named.
 """
 from __future__ import annotations
 
@@ -128,7 +129,7 @@ def generated_code_profile(key: str, calls: int = 300, top: int = 12) -> str:
         "compiled step (the CompiledFunction call)": step,
         "the replay function alone": functools.partial(replay, *arguments),
     }
-    timings = measure(functions, Settings(rounds=15, sample_seconds=0.01, warmup_seconds=0.05))
+    timings = measure(functions, Settings.for_mode(quick=False))
     statements = statement_times(compiled, arguments, calls)
     total = sum(statement.nanoseconds for statement in statements)
     ranked = sorted(statements, key=lambda statement: -statement.nanoseconds)[:top]
@@ -136,13 +137,29 @@ def generated_code_profile(key: str, calls: int = 300, top: int = 12) -> str:
     for statement in statements:
         grouped[_callee(statement.line)].append(statement.nanoseconds)
     by_callee = sorted(grouped.items(), key=lambda item: -sum(item[1]))
+    arithmetic = [statement.nanoseconds for statement in statements
+                  if _callee(statement.line).startswith(("np.", "."))]
+    split = (f"numpy calls and array methods: {len(arithmetic)} statements, {sum(arithmetic) / 1e3:.2f} us; "
+             f"the rest (gradients wrapped in Tensors and stored, version counters bumped, the "
+             f"optimiser's replayed call, tensors and objects read): {len(statements) - len(arithmetic)} "
+             f"statements, {(total - sum(arithmetic)) / 1e3:.2f} us.")
+    numpy_us, compiled_us, replay_us = (timing.median for timing in timings.values())
+    budget = []
+    if workload.compiled_target is not None:
+        allowed = workload.compiled_target * numpy_us
+        excess = (f"{compiled_us - allowed:.2f} us too many" if compiled_us > allowed
+                  else "within it in this measurement")
+        budget = [f"Target: at most {workload.compiled_target:.2f} x {numpy_us:.2f} = {allowed:.2f} us; the "
+                  f"compiled step takes {compiled_us:.2f} us, {excess}; the call around the replay "
+                  f"costs {compiled_us - replay_us:.2f} us of it.", ""]
     return "\n".join([
         f"#### {workload.title}",
         "",
         markdown_table(["", "us per step"], [[name, f"{timing.median:.2f}"] for name, timing in timings.items()]),
         "",
+        *budget,
         f"Statements of the generated code: {len(statements)}, adding up to {total / 1e3:.2f} us "
-        f"per call (clock cost taken off). The {top} slowest:",
+        f"per call (clock cost taken off); {split} The {top} slowest:",
         "",
         markdown_table(["ns per call", "share", "statement"],
                        [[f"{s.nanoseconds:,.0f}", f"{s.nanoseconds / total:.0%}", f"`{s.line}`"] for s in ranked]),
@@ -153,3 +170,10 @@ def generated_code_profile(key: str, calls: int = 300, top: int = 12) -> str:
                        [[f"`{name}`", str(len(times)), f"{sum(times):,.0f}", f"{sum(times) / total:.0%}"]
                         for name, times in by_callee]),
     ])
+
+
+if __name__ == "__main__":
+    import sys
+
+    for key in sys.argv[1:] or ["car_32"]:
+        print(generated_code_profile(key), end="\n\n")

@@ -54,6 +54,11 @@ def spread_table(results: Results) -> str:
     return _library_table(results, "key", cell)
 
 
+def _than(speedup: float, peer: str) -> str:
+    """'2.10x faster than X' or '1.30x slower than X' (never 'slower' with a factor below 1)."""
+    return f"{speedup:.2f}x faster than {peer}" if speedup > 1 else f"{1 / speedup:.2f}x slower than {peer}"
+
+
 def compiled_verdict(entry: Results) -> str:
     """The compiler issue's targets: ratio to numpy, and on small networks faster than jax.jit
     and torch.compile (where they were timed)."""
@@ -71,7 +76,7 @@ def compiled_verdict(entry: Results) -> str:
             if peer in ratios:
                 speedup = ratios[peer] / ratio
                 met = met and speedup > 1
-                parts.append(f"{speedup:.2f}x {'faster' if speedup > 1 else 'slower'} than {TITLES[peer]}")
+                parts.append(_than(speedup, TITLES[peer]))
     if not parts:
         return "no target"
     return ("met: " if met else "MISSED: ") + ", ".join(parts)
@@ -88,8 +93,7 @@ def eager_verdict(entry: Results) -> str:
     if "torch" in ratios:
         speedup = ratios["torch"] / ratio
         met = met and (speedup >= need if need > 1 else speedup > 1)
-        parts.append(f"{speedup:.2f}x {'faster' if speedup > 1 else 'slower'} than PyTorch"
-                     + ("" if need == 1 else f" (need {need:g}x)"))
+        parts.append(_than(speedup, "PyTorch") + ("" if need == 1 else f" (need {need:g}x)"))
     return ("met: " if met else "MISSED: ") + ", ".join(parts)
 
 
@@ -141,7 +145,9 @@ def report(results: Results) -> str:
             "",
             "Milliseconds of the first call of each compiled step (it traces or compiles, then "
             "runs the step) / of the second (the compiled step, plus restoring the starting "
-            "parameters and reading the gradients), measured during the gradient check.",
+            "parameters and reading the gradients), measured during the gradient check. "
+            "torch.compile runs with Inductor's caches switched off: a whole compilation, as on a "
+            "first run.",
             "",
             first_call_table(results),
         ]
