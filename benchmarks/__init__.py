@@ -6,7 +6,9 @@ timed).  ``python -m benchmarks`` runs them all; ``python -m benchmarks --quick`
 version CI runs.
 
 Importing the package pins the BLAS and OpenMP thread pools to one thread *before* numpy is
-imported, so that every library is measured on one core with the same BLAS.
+imported, so that every library is measured on one core with the same BLAS; the optional peers'
+own pools too, before they are imported (XLA's for jax, TensorFlow's intra- and inter-op pools,
+Inductor's compile workers), and TensorFlow's start-up messages are silenced.
 
 It also asks glibc's allocator to keep freed memory instead of handing it back to the kernel
 (``mallopt``: no trimming, no ``mmap`` for blocks under 1 GiB).  By default glibc returns the
@@ -33,6 +35,12 @@ if "numpy" in sys.modules and any(os.environ.get(name) != "1" for name in _THREA
     )
 for _name in _THREAD_VARIABLES:
     os.environ[_name] = "1"
+for _name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "TORCHINDUCTOR_COMPILE_THREADS"):
+    os.environ[_name] = "1"
+os.environ["XLA_FLAGS"] = " ".join(
+    [os.environ.get("XLA_FLAGS", ""), "--xla_cpu_multi_thread_eigen=false", "intra_op_parallelism_threads=1"]
+).strip()
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def _keep_freed_memory() -> str:

@@ -25,7 +25,9 @@ import numpy as np
 
 import autotensor as at
 from benchmarks.timing import Settings, describe_machine, log, machine, markdown_table, measure, microseconds, torch_module
-from benchmarks.training_step import MLPSpec, autotensor_mlp, check, numpy_mlp, torch_mlp
+from benchmarks.steps import LIBRARIES
+from benchmarks.training_step import check
+from benchmarks.workloads import MLPSpec
 
 WITHIN = 1.10  # "overhead stops mattering": autotensor within 10% of hand-written numpy
 
@@ -41,18 +43,18 @@ def _sizes(quick: bool) -> dict[str, list[int]]:
 
 
 def _implementations(spec: MLPSpec) -> dict[str, Any]:
-    builders: dict[str, Callable[[], Any]] = {"numpy": lambda: numpy_mlp(spec), "autotensor": lambda: autotensor_mlp(spec)}
-    if torch_module() is not None:
-        builders["torch"] = lambda: torch_mlp(spec)
-    reference = numpy_mlp(spec).gradients()
+    """The checked steps of hand-written numpy, eager autotensor and (if installed) PyTorch."""
+    libraries = [library for library in LIBRARIES
+                 if library.key in ("numpy", "autotensor", "torch") and library.missing() is None]
+    reference = libraries[0].build(spec).gradients()
     steps = {}
-    for name, build in builders.items():
-        implementation = build()
-        problem = check(implementation, reference)
+    for library in libraries:
+        implementation = library.build(spec)
+        problem, _ = check(implementation, reference)
         if problem:
-            log(f"  {name} left out: {problem}")
+            log(f"  {library.key} left out: {problem}")
             continue
-        steps[name] = implementation.step
+        steps[library.key] = implementation.step
     return steps
 
 

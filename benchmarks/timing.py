@@ -161,6 +161,9 @@ def machine() -> dict[str, Any]:
         "torch": torch.__version__ if torch else None,
         "autograd": _version("autograd"),
         "micrograd": _version("micrograd"),
+        "jax": _version("jax"),
+        "jaxlib": _version("jaxlib"),
+        "tensorflow": _version("tensorflow-cpu") or _version("tensorflow"),
         "cpu": cpu_model(),
         "cores": os.cpu_count(),
         "platform": platform.platform(),
@@ -182,7 +185,8 @@ def _version(distribution: str) -> str | None:
 
 def describe_machine(info: Mapping[str, Any]) -> str:
     """One paragraph for the top of a results file."""
-    peers = ", ".join(f"{name} {info[name]}" for name in ("torch", "autograd", "micrograd") if info.get(name))
+    peers = ", ".join(f"{name} {info[name]}" for name in ("torch", "jax", "jaxlib", "tensorflow", "autograd", "micrograd")
+                      if info.get(name))
     return (
         f"{info['date']}; {info['cpu']}, {info['cores']} cores; Python {info['python']}, "
         f"numpy {info['numpy']}{', ' + peers if peers else ''}; float64; threads: BLAS "
