@@ -25,10 +25,11 @@ import numpy as np
 from autotensor.compile.checks import guard_checks, layout_check
 from autotensor.compile.naming import Names, identifier, index, literal, object_reference, tensor_reference
 from autotensor.compile.optimisations import (
-    alias, aliases, cheaper_spellings, eliminate_common_subexpressions, inline_transposes, numbers_as_arrays, plan_buffers,
+    alias, aliases, cheaper_spellings, drop_identities, eliminate_common_subexpressions, inline_transposes,
+    numbers_as_arrays, plan_buffers, spread_narrow_rows,
 )
 from autotensor.compile.program import Program, Statement, Variable
-from autotensor.nested import leaves
+from autotensor.nested import leaves, map_leaves
 
 _OPERATORS = {"+": "+", "-": "-", "*": "*", "/": "/", "**": "**"}
 
@@ -94,8 +95,13 @@ class ObjectOutput:
 def generate(program: Program, function_name: str, positional: int, keywords: list[str]) -> Generated:
     """The source of ``def <function_name>(<arguments>):`` replaying ``program``, called with the
     arguments of the traced call (``positional`` of them, then ``keywords``)."""
-    statements = eliminate_common_subexpressions(kept_statements(program))
+    replaced: dict[int, Variable] = {}
+    program.statements = drop_identities(program.statements, replaced)
+    program.outputs = map_leaves(lambda item: _replaced_output(item, replaced), program.outputs)
+    statements = eliminate_common_subexpressions(kept_statements(program), replaced)
+    program.outputs = map_leaves(lambda item: _replaced_output(item, replaced), program.outputs)
     cheaper_spellings(statements)
+    statements = spread_narrow_rows(statements, program)
     copies = _gradients_to_copy(statements, program)
     plan = plan_buffers(statements, _escaping(statements, program))
     names = Names()
@@ -121,6 +127,17 @@ def generate(program: Program, function_name: str, positional: int, keywords: li
         lines.append("    " + _line(statement, names, namespace, copies, plan.buffer_of.get(id(statement))))
     lines.append(f"    return {_returned(program.outputs, names, namespace)}")
     return Generated("\n".join(lines) + "\n", namespace)
+
+
+def _replaced_output(item: Any, replaced: dict[int, Variable]) -> Any:
+    """A returned value after dropped statements: the variable that stands for it now."""
+    while True:
+        if isinstance(item, TensorOutput) and id(item.variable) in replaced:
+            item = TensorOutput(replaced[id(item.variable)])
+        elif isinstance(item, Variable) and id(item) in replaced:
+            item = replaced[id(item)]
+        else:
+            return item
 
 
 def _escaping(statements: list[Statement], program: Program) -> set[int]:

@@ -134,7 +134,8 @@ def _pow_base_vjp(g: Any, out: Any, x: Any, p: Any) -> Any:
         flat = (raw(x) == 0) & zero_exponent
         if _may_hold_true(flat):
             x = np.where(flat, 1.0, x)
-    return unbroadcast(g * p * x ** (p - 1), shape)
+    with np.errstate(divide="ignore"):  # 0 ** (p - 1) with p < 1: the slope is infinite, as in torch
+        return unbroadcast(g * p * x ** (p - 1), shape)
 
 
 def _pow_exponent_vjp(g: Any, out: Any, x: Any, p: Any) -> Any:

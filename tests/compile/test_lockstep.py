@@ -216,3 +216,23 @@ def test_an_outside_array_edited_between_calls_is_read_afresh_even_when_nothing_
         s_e[:] = s_c[:] = value / 4
         eager(), compiled()
         np.testing.assert_array_equal(x_c.grad.data, x_e.grad.data)
+
+
+def test_biases_spread_over_many_rows_by_a_product_train_bit_for_bit_as_broadcast_adds(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from autotensor.compile import optimisations
+
+    def train(spread: bool) -> tuple[list[float], list[np.ndarray], str]:
+        monkeypatch.setattr(optimisations, "_SPREAD_ROWS", 256 if spread else 10**9)
+        step, model, _, _ = training_setup([3, 4, 3, 1], "sgd")
+        compiled = at.compile(step)
+        rng = np.random.default_rng(5)
+        losses = [compiled(rng.normal(size=(600, 3)), rng.normal(size=(600, 1))).item() for _ in range(20)]
+        return losses, [p.data.copy() for p in model.parameters()], compiled.source
+
+    spread_losses, spread_weights, spread_source = train(True)
+    plain_losses, plain_weights, plain_source = train(False)
+    assert "dot(ones, " in spread_source and "ones" not in plain_source
+    assert spread_losses == plain_losses
+    for spread, plain in zip(spread_weights, plain_weights):
+        np.testing.assert_array_equal(spread, plain)
