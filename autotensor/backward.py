@@ -51,11 +51,16 @@ def topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
                 finished.append(node)
             continue
         expanded.add(key)
-        if node._op is None:  # a leaf has no inputs
+        if node._op is None:  # a root that is a leaf: finished when it comes to the top again
             continue
         for parent in _inputs_of(node):
             if parent._requires_grad and id(parent) not in expanded:
-                stack.append(parent)
+                if parent._op is None:  # a leaf has no inputs: finished at once, never pushed
+                    expanded.add(id(parent))
+                    done.add(id(parent))
+                    finished.append(parent)
+                else:
+                    stack.append(parent)
     finished.reverse()
     return finished
 

@@ -133,7 +133,7 @@ def operands(op: str, a: TensorLike, b: TensorLike) -> tuple[Tensor, Tensor]:
     if tracing_threads[0] and (tracer := per_thread.switches.tracer) is not None:
         a, b = tracer.operand(a, numbers=False, op=op), tracer.operand(b, numbers=False)
     if isinstance(a, Tensor):
-        return a, as_tensor(b, like=a, op=op)
+        return a, (b if isinstance(b, Tensor) else as_tensor(b, like=a, op=op))
     if isinstance(b, Tensor) or type(b) not in _PYTHON_NUMBERS:
         b = as_tensor(b, op=op)
         return as_tensor(a, like=b, op=op), b

@@ -331,7 +331,7 @@ def record(data: Any, op: Op, parents: tuple[Tensor, ...], params: dict[str, Any
     This is the only place graph nodes are made.  It is on every op's hot path, so it builds the
     object directly and stores the least that backward needs.
     """
-    if isinstance(data, np.generic):  # ufuncs on 0-d arrays return numpy scalars
+    if type(data) is not np.ndarray and isinstance(data, np.generic):  # ufuncs on 0-d arrays return scalars
         data = np.asarray(data)
     switches = per_thread.switches
     out = Tensor.__new__(Tensor)
@@ -344,7 +344,7 @@ def record(data: Any, op: Op, parents: tuple[Tensor, ...], params: dict[str, Any
     out._hooks = None
     # A view shares its base's counter, with or without recording (an edit through either is
     # an edit of both); everything else starts a counter of its own.
-    out._version = parents[0]._version if op.view and np.may_share_memory(data, parents[0].data) else [0]
+    out._version = parents[0]._version if op.view and _is_view_of(data, parents[0].data) else [0]
     if switches.grad_enabled:
         for parent in parents:
             if parent._requires_grad:
@@ -370,6 +370,18 @@ def record(data: Any, op: Op, parents: tuple[Tensor, ...], params: dict[str, Any
             f"(inputs of shapes {[p.shape for p in parents]})"
         )
     return out
+
+
+def _is_view_of(data: Any, source: Any) -> bool:
+    """Whether a view op's result shares ``source``'s memory (reshape may have to copy).  numpy
+    points a view's ``base`` at the array owning the memory, which answers without the cost of
+    ``np.may_share_memory`` in the usual cases; a copy owns its memory (``base`` is None)."""
+    if type(data) is not np.ndarray or type(source) is not np.ndarray:  # traced values (at.compile) ask numpy
+        return bool(np.may_share_memory(data, source))
+    base = data.base
+    if base is None:
+        return False
+    return base is source or base is source.base or bool(np.may_share_memory(data, source))
 
 
 def leaf(data: np.ndarray) -> Tensor:

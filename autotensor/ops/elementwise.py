@@ -8,6 +8,8 @@ Functions that need floats (exp, log, tanh ...) compute integer input in float64
 """
 from __future__ import annotations
 
+import contextlib
+
 import numbers
 from typing import Any
 
@@ -127,15 +129,24 @@ def pow(base: TensorLike, exponent: TensorLike) -> Tensor:  # noqa: A001 - the o
 
 def _pow_base_vjp(g: Any, out: Any, x: Any, p: Any) -> Any:
     # d/dx x^p = p x^(p-1).  Where p = 0 and x = 0 that is 0 * inf, but x^0 = 1 is flat: the
-    # derivative is 0 (PyTorch's convention), which a safe base of 1 there gives.
+    # derivative is 0 (PyTorch's convention), which a safe base of 1 there gives.  Below p = 1,
+    # 0 ** (p - 1) divides by 0: the slope there is infinite (as in torch), without a warning.
+    # A known exponent of at least 1 (x ** 2, the common case) needs neither guard.
     shape = x.shape
-    zero_exponent = raw(p) == 0
-    if _may_hold_true(zero_exponent):
-        flat = (raw(x) == 0) & zero_exponent
-        if _may_hold_true(flat):
-            x = np.where(flat, 1.0, x)
-    with np.errstate(divide="ignore"):  # 0 ** (p - 1) with p < 1: the slope is infinite, as in torch
+    quiet: Any = _NO_GUARD
+    if not (type(p) is np.ndarray and p.ndim == 0 and p >= 1):
+        zero_exponent = raw(p) == 0
+        if _may_hold_true(zero_exponent):
+            flat = (raw(x) == 0) & zero_exponent
+            if _may_hold_true(flat):
+                x = np.where(flat, 1.0, x)
+        if _may_hold_true(raw(p) < 1):
+            quiet = np.errstate(divide="ignore")
+    with quiet:
         return unbroadcast(g * p * x ** (p - 1), shape)
+
+
+_NO_GUARD = contextlib.nullcontext()
 
 
 def _pow_exponent_vjp(g: Any, out: Any, x: Any, p: Any) -> Any:
