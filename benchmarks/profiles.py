@@ -101,12 +101,18 @@ def statement_times(compiled: Any, arguments: tuple[Any, ...], calls: int, round
     return [Statement(line, float(nanoseconds)) for line, nanoseconds in zip(lines, medians)]
 
 
-def _callee(line: str) -> str:
-    """What a statement calls (``np.dot``, ``new_tensor``, ...), or what it does."""
+_UNBOUND = object()  # a name the generated code's bindings do not hold
+
+
+def _callee(line: str, bindings: dict[str, Any]) -> str:
+    """What a statement calls (``np.dot``, ``replayed[0]``, ...), or what it does; numpy's
+    functions, which the generated code calls by their bare names, are named ``np.`` here."""
     value = ast.parse(line).body[0]
     node = value.value if isinstance(value, (ast.Assign, ast.AugAssign, ast.Expr, ast.Return)) else value
     if isinstance(node, ast.Call):
         callee = ast.unparse(node.func)
+        if "." not in callee and getattr(np, callee, None) is bindings.get(callee, _UNBOUND):
+            return "np." + callee
         return callee if callee.startswith("np.") or "." not in callee else "." + callee.split(".")[-1]
     if isinstance(value, ast.AugAssign):
         return "version bump (+= 1)"
@@ -135,12 +141,12 @@ def generated_code_profile(key: str, calls: int = 300, top: int = 12) -> str:
     ranked = sorted(statements, key=lambda statement: -statement.nanoseconds)[:top]
     grouped: dict[str, list[float]] = defaultdict(list)
     for statement in statements:
-        grouped[_callee(statement.line)].append(statement.nanoseconds)
+        grouped[_callee(statement.line, compiled.bindings)].append(statement.nanoseconds)
     by_callee = sorted(grouped.items(), key=lambda item: -sum(item[1]))
     arithmetic = [statement.nanoseconds for statement in statements
-                  if _callee(statement.line).startswith(("np.", "."))]
+                  if _callee(statement.line, compiled.bindings).startswith(("np.", "."))]
     split = (f"numpy calls and array methods: {len(arithmetic)} statements, {sum(arithmetic) / 1e3:.2f} us; "
-             f"the rest (gradients wrapped in Tensors and stored, version counters bumped, the "
+             f"the rest (gradients stored, version counters bumped, the "
              f"optimiser's replayed call, tensors and objects read): {len(statements) - len(arithmetic)} "
              f"statements, {(total - sum(arithmetic)) / 1e3:.2f} us.")
     numpy_us, compiled_us, replay_us = (timing.median for timing in timings.values())
