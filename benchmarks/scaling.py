@@ -216,10 +216,11 @@ def report(results: dict[str, Any]) -> str:
         "",
         markdown_table(["ops"] + [f"{name} backward" for name in names], chain_rows),
         "",
-        "Single runs with Python's garbage collector on, as in a user's program.  The step in "
-        "time per node between 10^4 and 10^5 nodes, in both autograd engines, is the cyclic "
-        "collector scanning the large live graph while backward allocates (with `gc.disable()` "
-        "autotensor stays near its small-graph time per node); from 10^5 to 10^6 it is flat.",
+        "Single runs with Python's garbage collector on, as in a user's program.  Where the time "
+        "per node steps up on the long chains (in both autograd engines, somewhere between 10^4 "
+        "and 10^6 nodes, varying from run to run), it is the cyclic collector scanning the large "
+        "live graph while backward allocates (with `gc.disable()` autotensor stays near its "
+        "small-graph time per node).",
     ])
 
 
