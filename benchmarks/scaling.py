@@ -216,11 +216,12 @@ def report(results: dict[str, Any]) -> str:
         "",
         markdown_table(["ops"] + [f"{name} backward" for name in names], chain_rows),
         "",
-        "Single runs with Python's garbage collector on, as in a user's program.  Where the time "
-        "per node steps up on the long chains (in both autograd engines, somewhere between 10^4 "
-        "and 10^6 nodes, varying from run to run), it is the cyclic collector scanning the large "
-        "live graph while backward allocates (with `gc.disable()` autotensor stays near its "
-        "small-graph time per node).",
+        "Single runs with Python's garbage collector on, as in a user's program.  The time per "
+        "node moves by up to 2x between sizes and between runs, in both autograd engines.  Part "
+        "of it is the cyclic collector scanning the large live graph while backward allocates "
+        "(where its collections fall varies); at 10^6 nodes a backward with `gc.disable()` "
+        "takes as long, and what grows is memory traffic: the graph's small objects no longer fit "
+        "in any cache, and hand-written numpy's loop over 10^6 saved arrays slows down too.",
     ])
 
 
